@@ -1,0 +1,23 @@
+"""Compiler options and numerical constants shared by every compiled kernel.
+
+Each option is a decision with a reason; change them here, never per call site.
+"""
+
+# ``fastmath`` without ``nnan`` and ``ninf``: the compiler may reassociate the dot
+# product (so it vectorises) and contract multiply-adds, but it must keep NaN and
+# infinity semantics, because divergence is detected by checking the epoch's loss
+# for non-finite values. With ``nnan``/``ninf`` that check could be optimised away.
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+# Cache compiled machine code on disk so a second process loads instead of compiling.
+# Every kernel takes only arrays and scalars, which is what on-disk caching needs.
+CACHE = True
+
+# Release the GIL inside kernels so callers can train or predict from several Python
+# threads at once.
+NOGIL = True
+
+# Reductions (RMSE, loss sums) are computed over fixed-size blocks whose partial sums
+# are added in block order. The block size does not depend on the thread count, so
+# the result is the same for any number of threads.
+REDUCTION_BLOCK = 4096

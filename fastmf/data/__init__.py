@@ -1,0 +1,15 @@
+"""Turning what users have (files, sparse matrices, arrays) into ``Ratings``."""
+
+from ._ratings import IdMap, Ratings
+from ._readers import PRESETS, read_ratings
+from ._split import train_test_split
+from ._synthetic import synthetic_ratings
+
+__all__ = [
+    "PRESETS",
+    "IdMap",
+    "Ratings",
+    "read_ratings",
+    "synthetic_ratings",
+    "train_test_split",
+]

@@ -1,0 +1,671 @@
+"""The estimator: biased matrix factorization trained by SGD.
+
+Thin on purpose: it validates, owns the epoch loop, the history and the id maps,
+and hands every pass over the ratings to a compiled kernel.
+"""
+
+import inspect
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+import numba
+import numpy as np
+
+from . import _validation as v
+from . import kernels
+from .data import IdMap, Ratings
+from .exceptions import DivergenceError
+
+logger = logging.getLogger("fastmf")
+
+METHODS = ("serial", "hogwild")
+MODEL_FORMAT = "fastmf-npz"
+MODEL_FORMAT_VERSION = 1
+
+#: Largest matrix :meth:`MatrixFactorization.full_matrix` builds by default.
+FULL_MATRIX_LIMIT = 20_000_000
+
+
+class MatrixFactorization:
+    """Biased matrix factorization of explicit ratings, trained by SGD.
+
+    The model predicts the rating of user ``u`` for item ``i`` as
+
+    .. math:: \\hat r_{ui} = \\mu + b_u + b_i + p_u \\cdot q_i
+
+    with ``mu`` the mean of the training ratings, ``b_u``, ``b_i`` biases and
+    ``p_u``, ``q_i`` vectors of ``n_factors`` latent factors. It minimises the
+    regularised squared error over the observed ratings only,
+
+    .. math:: \\sum_{(u,i)} (r_{ui} - \\hat r_{ui})^2
+              + reg\\,(b_u^2 + b_i^2 + \\|p_u\\|^2 + \\|q_i\\|^2),
+
+    by stochastic gradient descent. Each epoch visits every rating once and, with
+    ``e = r_ui - r̂_ui``, applies
+
+    .. math::
+
+        b_u &\\leftarrow b_u + lr\\,(e - reg\\,b_u) \\qquad
+        b_i \\leftarrow b_i + lr\\,(e - reg\\,b_i) \\\\
+        p_u &\\leftarrow p_u + lr\\,(e\\,q_i - reg\\,p_u) \\qquad
+        q_i \\leftarrow q_i + lr\\,(e\\,p_u - reg\\,q_i)
+
+    (``p_u`` and ``q_i`` both from their values before the step), as in Funk's
+    Netflix Prize method and Koren, Bell and Volinsky (2009).
+
+    Parameters
+    ----------
+    n_factors : int, default 100
+        Number of latent factors ``k``.
+    n_epochs : int, default 20
+        Passes over the training ratings.
+    learning_rate : float, default 0.007
+        SGD step size ``lr`` for factors and biases.
+    regularization : float, default 0.05
+        L2 penalty ``reg`` on factors and biases.
+    init_std : float, default 0.1
+        Standard deviation of the normal draw that initialises the factors (the
+        biases start at 0). Must be > 0: equal starting factors would receive
+        identical updates and collapse the model to rank 1.
+    biased : bool, default True
+        When False the model is ``p_u . q_i`` alone (no mean, no biases).
+    method : {"serial", "hogwild"}, default "serial"
+        ``"serial"`` visits the ratings one after another and is reproducible bit
+        for bit for a given ``random_state``. ``"hogwild"`` splits each epoch into
+        one contiguous chunk per thread and updates shared factors without locks:
+        faster on large data, but its result depends on thread timing.
+    n_threads : int, optional
+        Threads for Hogwild and for the RMSE passes; by default all Numba threads.
+    dtype : {"float32", "float64"}, default "float32"
+        Precision of factors, biases and the ratings during training.
+    shuffle : bool, default True
+        Visit the ratings in a new random order every epoch (else in the order
+        given).
+    random_state : int, numpy.random.Generator or None, default None
+        Seed of the initial factors and of the shuffles. None draws fresh entropy.
+    verbose : bool, default False
+        Log one line per epoch on the ``fastmf`` logger (shown on stderr when
+        logging is not configured).
+
+    Attributes
+    ----------
+    user_factors_ : ndarray, shape (n_users, n_factors)
+    item_factors_ : ndarray, shape (n_items, n_factors)
+    user_bias_ : ndarray, shape (n_users,)
+    item_bias_ : ndarray, shape (n_items,)
+    global_mean_ : float
+        ``mu``; 0 for an unbiased model.
+    user_ids_, item_ids_ : ndarray
+        Raw id of each row of the factor matrices (sorted).
+    history_ : dict of ndarray
+        One entry per epoch: ``epoch``, ``train_rmse`` (over all training ratings
+        after the epoch), ``validation_rmse`` (when a validation set was given),
+        ``seconds`` (shuffle and SGD pass, without the RMSE passes) and
+        ``ratings_per_second``.
+    n_ratings_ : int
+        Number of training ratings.
+
+    Notes
+    -----
+    Unknown users or items at prediction time get a fallback: ``mu`` plus the
+    bias of whichever of the two is known (the dot product needs both).
+    ``predict(..., return_unknown=True)`` reports which pairs fell back.
+
+    If training produces a non-finite value, :meth:`fit` raises
+    :class:`~fastmf.exceptions.DivergenceError` naming the epoch, and the model is
+    left unfitted.
+
+    References
+    ----------
+    Koren, Bell and Volinsky, "Matrix factorization techniques for recommender
+    systems", IEEE Computer 42(8), 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastmf import MatrixFactorization
+    >>> users = np.array([10, 10, 20, 20, 30])
+    >>> items = np.array([1, 2, 1, 3, 2])
+    >>> values = np.array([5.0, 3.0, 4.0, 1.0, 2.0])
+    >>> model = MatrixFactorization(n_factors=2, n_epochs=5, random_state=0)
+    >>> model = model.fit((users, items, values))
+    >>> model.predict([10, 99], [3, 3], return_unknown=True)[1]
+    array([False,  True])
+    """
+
+    def __init__(
+        self,
+        n_factors=100,
+        n_epochs=20,
+        learning_rate=0.007,
+        regularization=0.05,
+        init_std=0.1,
+        biased=True,
+        method="serial",
+        n_threads=None,
+        dtype="float32",
+        shuffle=True,
+        random_state=None,
+        verbose=False,
+    ):
+        self.n_factors = n_factors
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.init_std = init_std
+        self.biased = biased
+        self.method = method
+        self.n_threads = n_threads
+        self.dtype = dtype
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- scikit-learn conventions ---------------------------------------------------
+
+    @classmethod
+    def _param_names(cls):
+        signature = inspect.signature(cls.__init__)
+        return [name for name in signature.parameters if name != "self"]
+
+    def get_params(self, deep=True):
+        """Parameters of this estimator, as given to ``__init__``."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set parameters; unknown names raise ValueError."""
+        valid = self._param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"{name!r} is not a parameter of {type(self).__name__}; valid "
+                    f"parameters are {', '.join(valid)}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = [
+            f"{name}={getattr(self, name)!r}"
+            for name in self._param_names()
+            if getattr(self, name) is not defaults[name].default
+            and getattr(self, name) != defaults[name].default
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _validated_params(self):
+        return {
+            "n_factors": v.check_int(self.n_factors, "n_factors", 1),
+            "n_epochs": v.check_int(self.n_epochs, "n_epochs", 1),
+            "lr": v.check_real(
+                self.learning_rate, "learning_rate", strictly_positive=True
+            ),
+            "reg": v.check_real(self.regularization, "regularization", low=0.0),
+            "init_std": v.check_real(self.init_std, "init_std", strictly_positive=True),
+            "biased": bool(self.biased),
+            "method": v.check_choice(self.method, "method", METHODS),
+            "n_threads": v.check_n_threads(self.n_threads),
+            "dtype": v.check_dtype(self.dtype),
+            "shuffle": bool(self.shuffle),
+            "random_state": v.check_random_state(self.random_state),
+        }
+
+    # -- training -------------------------------------------------------------------
+
+    def fit(self, ratings, validation=None):
+        """Train on ``ratings``; return ``self``.
+
+        Parameters
+        ----------
+        ratings : Ratings or tuple of 3 array_like
+            A :class:`~fastmf.data.Ratings` container, or ``(users, items, values)``
+            arrays in raw ids (integers or strings).
+        validation : Ratings or tuple of 3 array_like, optional
+            Ratings in the same raw ids, scored after every epoch
+            (``history_["validation_rmse"]``); never trained on.
+
+        Raises
+        ------
+        ValueError, TypeError
+            For invalid parameters or ratings (empty, mismatched lengths,
+            non-finite values, negative indices); the message says which.
+        DivergenceError
+            When training produces a non-finite value.
+
+        Notes
+        -----
+        ``fit`` either succeeds or leaves the model unfitted: a model that was
+        fitted before loses its old fit when a new one starts.
+        """
+        self._clear_fit()
+        params = self._validated_params()
+        train = as_ratings(ratings, "ratings")
+        v.check_nonempty(train.n_ratings, "the training set")
+        valid = None if validation is None else as_ratings(validation, "validation")
+
+        state = _train(train, valid, params, self._progress)
+        self._set_fit(train, state)
+        return self
+
+    def _progress(self, row):
+        level = logging.INFO if self.verbose else logging.DEBUG
+        if self.verbose:
+            _ensure_log_handler()
+        text = (
+            f"epoch {row['epoch']:>3}  train RMSE {row['train_rmse']:.4f}"
+            + (
+                f"  validation RMSE {row['validation_rmse']:.4f}"
+                if "validation_rmse" in row
+                else ""
+            )
+            + f"  {row['seconds']:.3f} s  {row['ratings_per_second'] / 1e6:.1f} M ratings/s"
+        )
+        logger.log(level, text)
+
+    def _clear_fit(self):
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__"):
+                delattr(self, name)
+
+    def _set_fit(self, train, state):
+        self.user_factors_ = state["P"]
+        self.item_factors_ = state["Q"]
+        self.user_bias_ = state["bu"]
+        self.item_bias_ = state["bi"]
+        self.global_mean_ = state["mu"]
+        self.user_ids_ = train.user_map.ids
+        self.item_ids_ = train.item_map.ids
+        self.seen_indptr_, self.seen_items_ = _items_by_user(train)
+        self.n_ratings_ = train.n_ratings
+        self.history_ = state["history"]
+
+    # -- prediction -----------------------------------------------------------------
+
+    def predict(self, users, items, return_unknown=False):
+        """Predicted ratings of raw (user, item) pairs.
+
+        Parameters
+        ----------
+        users, items : array_like or scalar
+            Raw ids, as in training.
+        return_unknown : bool, default False
+            Also return a boolean array, True where the user or the item was not
+            seen in training and the fallback ``mu`` + known bias was used.
+
+        Returns
+        -------
+        predictions : ndarray of float64 (a float for scalar input)
+            Raw model scores, not clipped to the rating scale.
+        unknown : ndarray of bool
+            Only with ``return_unknown=True``.
+        """
+        v.check_fitted(self)
+        scalar = np.ndim(users) == 0 and np.ndim(items) == 0
+        users = v.as_1d(np.atleast_1d(users), "users")
+        items = v.as_1d(np.atleast_1d(items), "items")
+        v.check_same_length(users=users, items=items)
+        u = IdMap(self.user_ids_).lookup(users, "users")
+        i = IdMap(self.item_ids_).lookup(items, "items")
+
+        out = np.empty(u.size)
+        kernels.predict_pairs(u, i, out, *self._parameters())
+        unknown = (u < 0) | (i < 0)
+        if scalar:
+            out, unknown = out[0], unknown[0]
+        return (out, unknown) if return_unknown else out
+
+    def _parameters(self):
+        return (
+            float(self.global_mean_),
+            self.user_factors_,
+            self.item_factors_,
+            self.user_bias_,
+            self.item_bias_,
+        )
+
+    def recommend(self, user, n=10, exclude_seen=True):
+        """Top-``n`` items for one user, best first.
+
+        Parameters
+        ----------
+        user : scalar
+            Raw user id. An unknown user gets the items with the highest fallback
+            score (``mu + b_i``).
+        n : int, default 10
+            Number of items; fewer are returned when fewer are candidates.
+        exclude_seen : bool, default True
+            Leave out the items the user rated in training.
+
+        Returns
+        -------
+        items : ndarray
+            Raw item ids.
+        scores : ndarray of float64
+            Their predicted ratings.
+        """
+        v.check_fitted(self)
+        n = v.check_int(n, "n", 0)
+        u = IdMap(self.user_ids_).lookup(np.asarray([user]), "user")[0]
+
+        mu, P, Q, bu, bi = self._parameters()
+        scores = mu + bi.astype(np.float64)
+        if u >= 0:
+            scores += bu[u] + Q.astype(np.float64) @ P[u].astype(np.float64)
+            if exclude_seen:
+                seen = self.seen_items_[self.seen_indptr_[u] : self.seen_indptr_[u + 1]]
+                scores[seen] = -np.inf
+
+        n_candidates = int(np.isfinite(scores).sum())
+        n = min(n, n_candidates)
+        if n == 0:
+            return self.item_ids_[:0], np.zeros(0)
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return self.item_ids_[top], scores[top]
+
+    def full_matrix(self, max_entries=FULL_MATRIX_LIMIT):
+        """The completed users × items matrix of predictions, for small problems.
+
+        Rows follow ``user_ids_`` and columns ``item_ids_``. Refuses to build more
+        than ``max_entries`` entries (float64) instead of exhausting memory.
+        """
+        v.check_fitted(self)
+        mu, P, Q, bu, bi = self._parameters()
+        size = P.shape[0] * Q.shape[0]
+        if size > max_entries:
+            raise MemoryError(
+                f"full_matrix would build {P.shape[0]:,} × {Q.shape[0]:,} = "
+                f"{size:,} entries ({size * 8 / 2**30:.1f} GiB), more than "
+                f"max_entries={max_entries:,}. Use predict or recommend for large "
+                "problems, or raise max_entries."
+            )
+        P64, Q64 = P.astype(np.float64), Q.astype(np.float64)
+        return mu + bu.astype(np.float64)[:, None] + bi.astype(np.float64) + P64 @ Q64.T
+
+    # -- persistence ----------------------------------------------------------------
+
+    def save(self, path):
+        """Write the fitted model to ``path`` as ``.npz`` (no pickle), atomically.
+
+        The file is written under a temporary name in the same folder and renamed
+        into place, so a crash never leaves a half-written file under ``path``.
+        """
+        v.check_fitted(self)
+        metadata = {
+            "format": MODEL_FORMAT,
+            "format_version": MODEL_FORMAT_VERSION,
+            "fastmf_version": _package_version(),
+            "params": _json_params(self.get_params()),
+            "n_ratings": int(self.n_ratings_),
+        }
+        arrays = {
+            "metadata": np.array(json.dumps(metadata)),
+            "user_factors": self.user_factors_,
+            "item_factors": self.item_factors_,
+            "user_bias": self.user_bias_,
+            "item_bias": self.item_bias_,
+            "global_mean": np.array(self.global_mean_),
+            "user_ids": self.user_ids_,
+            "item_ids": self.item_ids_,
+            "seen_indptr": self.seen_indptr_,
+            "seen_items": self.seen_items_,
+        }
+        arrays.update({f"history_{k}": col for k, col in self.history_.items()})
+        _atomic_savez(os.fspath(path), arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Read a model written by :meth:`save`; validates what it reads."""
+        path = os.fspath(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+        except (ValueError, OSError, KeyError, EOFError) as error:
+            raise ValueError(f"{path} is not a readable fastmf model ({error}).") from None
+        return _model_from_arrays(cls, arrays, path)
+
+
+def as_ratings(data, name):
+    """``Ratings`` as given, or built from a ``(users, items, values)`` tuple."""
+    if isinstance(data, Ratings):
+        return data
+    if isinstance(data, tuple) and len(data) == 3:
+        return Ratings.from_raw_ids(*data)
+    raise TypeError(
+        f"{name} must be a fastmf.data.Ratings or a (users, items, values) tuple of "
+        f"arrays; got {type(data).__name__}."
+    )
+
+
+def initial_state(random_state, n_users, n_items, n_factors, init_std, dtype):
+    """Initial factors and shuffle state, all drawn from one seeded generator.
+
+    Returns ``(P, Q, shuffle_state)``; the same arguments give the same arrays, so
+    benchmarks and tests can start the reference from exactly where ``fit`` starts.
+    """
+    rng = np.random.default_rng(random_state)
+    P = rng.normal(0.0, init_std, (n_users, n_factors)).astype(dtype)
+    Q = rng.normal(0.0, init_std, (n_items, n_factors)).astype(dtype)
+    shuffle_state = np.array([rng.integers(0, 2**63)], dtype=np.uint64)
+    return P, Q, shuffle_state
+
+
+def _train(train, valid, params, progress):
+    """The epoch loop. Returns the learned arrays and the history."""
+    dtype = params["dtype"]
+    real = dtype.type
+    n = train.n_ratings
+    n_users, n_items = train.shape
+
+    # The one copy of the ratings: in the factor dtype, shuffled in place.
+    users = train.users.copy()
+    items = train.items.copy()
+    values = train.values.astype(dtype)
+    mu = float(train.values.mean()) if params["biased"] else 0.0
+
+    P, Q, shuffle_state = initial_state(
+        params["random_state"], n_users, n_items, params["n_factors"],
+        params["init_std"], dtype,
+    )  # fmt: skip
+    bu = np.zeros(n_users, dtype=dtype)
+    bi = np.zeros(n_items, dtype=dtype)
+    valid_arrays = None if valid is None else _validation_arrays(train, valid, dtype)
+
+    args = (real(mu), P, Q, bu, bi, real(params["lr"]), real(params["reg"]))
+    history = {"epoch": [], "train_rmse": [], "seconds": [], "ratings_per_second": []}
+    if valid is not None:
+        history["validation_rmse"] = []
+
+    with _numba_threads(params["n_threads"]):
+        for epoch in range(1, params["n_epochs"] + 1):
+            start = time.perf_counter()
+            if params["shuffle"]:
+                kernels.shuffle_ratings(users, items, values, shuffle_state)
+            if params["method"] == "serial":
+                sse = kernels.sgd_epoch(users, items, values, *args, params["biased"])
+            else:
+                sse = kernels.sgd_epoch_hogwild(
+                    users, items, values, *args, params["biased"], params["n_threads"]
+                )
+            seconds = time.perf_counter() - start
+
+            train_sse = kernels.squared_error_sum(users, items, values, mu, P, Q, bu, bi)
+            if not (math.isfinite(sse) and math.isfinite(train_sse)):
+                raise _divergence(epoch, params["lr"], train.values)
+
+            row = {
+                "epoch": epoch,
+                "train_rmse": math.sqrt(train_sse / n),
+                "seconds": seconds,
+                "ratings_per_second": n / seconds if seconds > 0 else math.inf,
+            }
+            if valid_arrays is not None:
+                u, i, r = valid_arrays
+                valid_sse = kernels.squared_error_sum(u, i, r, mu, P, Q, bu, bi)
+                row["validation_rmse"] = math.sqrt(valid_sse / r.size)
+            for key in history:
+                history[key].append(row[key])
+            progress(row)
+
+    history = {
+        key: np.asarray(column, dtype=np.int64 if key == "epoch" else np.float64)
+        for key, column in history.items()
+    }
+    return {"P": P, "Q": Q, "bu": bu, "bi": bi, "mu": mu, "history": history}
+
+
+def _validation_arrays(train, valid, dtype):
+    """Validation ratings as indices into the training maps (-1 when unknown)."""
+    if valid.user_map == train.user_map and valid.item_map == train.item_map:
+        u, i = valid.users, valid.items
+    else:
+        u = train.user_map.lookup(valid.raw_users(), "validation users")
+        i = train.item_map.lookup(valid.raw_items(), "validation items")
+    v.check_nonempty(valid.n_ratings, "the validation set")
+    return u, i, valid.values.astype(dtype)
+
+
+def _divergence(epoch, lr, values):
+    low, high = float(values.min()), float(values.max())
+    return DivergenceError(
+        f"Training diverged in epoch {epoch}: a factor or bias became non-finite "
+        f"(NaN or infinity). The learning rate {lr:g} is too large for ratings "
+        f"between {low:g} and {high:g}; use a smaller learning_rate (for example "
+        f"{lr / 10:g}) or rescale the ratings. The model was left unfitted.",
+        epoch,
+    )
+
+
+class _numba_threads:
+    """Context manager: run with ``n`` Numba threads, restore the count after."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.previous = numba.get_num_threads()
+        numba.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        numba.set_num_threads(self.previous)
+
+
+def _items_by_user(ratings):
+    """CSR layout of the rated items of each user: (indptr, items)."""
+    order = np.argsort(ratings.users, kind="stable")
+    counts = np.bincount(ratings.users, minlength=ratings.n_users)
+    indptr = np.zeros(ratings.n_users + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return indptr, ratings.items[order]
+
+
+def _ensure_log_handler():
+    """Show progress on stderr when the application has not configured logging."""
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def _package_version():
+    try:
+        return version("fastmf")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _json_params(params):
+    result = {}
+    for name, value in params.items():
+        if isinstance(value, np.random.Generator):
+            value = None
+        elif isinstance(value, np.dtype):
+            value = value.name
+        elif value is not None and not isinstance(value, (bool, int, float, str)):
+            value = str(value)
+        result[name] = value
+    return result
+
+
+def _atomic_savez(path, arrays):
+    folder = os.path.dirname(os.path.abspath(path))
+    handle = tempfile.NamedTemporaryFile(
+        dir=folder, prefix=".fastmf-", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
+        raise
+
+
+_REQUIRED = (
+    "metadata", "user_factors", "item_factors", "user_bias", "item_bias",
+    "global_mean", "user_ids", "item_ids", "seen_indptr", "seen_items",
+)  # fmt: skip
+
+
+def _model_from_arrays(cls, arrays, path):
+    missing = [name for name in _REQUIRED if name not in arrays]
+    if missing:
+        raise ValueError(f"{path} is not a fastmf model: missing {', '.join(missing)}.")
+    try:
+        metadata = json.loads(str(arrays["metadata"]))
+    except json.JSONDecodeError:
+        raise ValueError(f"{path} is not a fastmf model: unreadable metadata.") from None
+    if metadata.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{path} is not a fastmf model file.")
+    if metadata.get("format_version") != MODEL_FORMAT_VERSION:
+        raise ValueError(
+            f"{path} uses model format version {metadata.get('format_version')}; "
+            f"this fastmf reads version {MODEL_FORMAT_VERSION}."
+        )
+
+    P, Q = arrays["user_factors"], arrays["item_factors"]
+    bu, bi = arrays["user_bias"], arrays["item_bias"]
+    consistent = (
+        P.ndim == 2
+        and Q.ndim == 2
+        and P.shape[1] == Q.shape[1]
+        and P.dtype == Q.dtype == bu.dtype == bi.dtype
+        and P.dtype in (np.float32, np.float64)
+        and bu.shape == (P.shape[0],)
+        and bi.shape == (Q.shape[0],)
+        and arrays["user_ids"].shape == (P.shape[0],)
+        and arrays["item_ids"].shape == (Q.shape[0],)
+        and arrays["seen_indptr"].shape == (P.shape[0] + 1,)
+    )
+    if not consistent:
+        raise ValueError(f"{path}: the model's arrays have inconsistent shapes or dtypes.")
+    for name in ("user_factors", "item_factors", "user_bias", "item_bias", "global_mean"):
+        if not np.all(np.isfinite(arrays[name])):
+            raise ValueError(f"{path}: {name} holds non-finite values.")
+
+    model = cls(**{k: val for k, val in metadata["params"].items() if k in cls._param_names()})
+    model.user_factors_ = np.ascontiguousarray(P)
+    model.item_factors_ = np.ascontiguousarray(Q)
+    model.user_bias_ = bu
+    model.item_bias_ = bi
+    model.global_mean_ = float(arrays["global_mean"])
+    model.user_ids_ = arrays["user_ids"]
+    model.item_ids_ = arrays["item_ids"]
+    model.seen_indptr_ = arrays["seen_indptr"]
+    model.seen_items_ = arrays["seen_items"]
+    model.n_ratings_ = int(metadata.get("n_ratings", 0))
+    model.history_ = {
+        name[len("history_") :]: arrays[name] for name in arrays if name.startswith("history_")
+    }
+    return model
