@@ -52,7 +52,9 @@ def check_index_array(array, name, bound=None):
     Returns the indices as a C-contiguous int32 array (a copy only when the input
     is not already one).
     """
-    if array.dtype.kind not in "iu" and not (array.size == 0 and array.dtype.kind == "f"):
+    if array.dtype.kind not in "iu" and not (
+        array.size == 0 and array.dtype.kind == "f"
+    ):
         raise TypeError(
             f"{name} must hold integer indices; got dtype {array.dtype}. To use "
             "arbitrary ids (strings, sparse integers), call "
@@ -151,7 +153,9 @@ def check_dtype(value):
     except TypeError:
         dtype = None
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be 'float32' or 'float64'; got {_describe(value)}.")
+        raise ValueError(
+            f"dtype must be 'float32' or 'float64'; got {_describe(value)}."
+        )
     return dtype
 
 

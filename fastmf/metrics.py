@@ -11,7 +11,9 @@ def _checked_pair(y_true, y_pred):
     y_pred = v.as_1d(y_pred, "y_pred")
     v.check_same_length(y_true=y_true, y_pred=y_pred)
     if y_true.size == 0:
-        raise ValueError("y_true and y_pred are empty; an error needs at least one row.")
+        raise ValueError(
+            "y_true and y_pred are empty; an error needs at least one row."
+        )
     y_true = v.check_values(y_true, "y_true")
     y_pred = v.check_values(y_pred, "y_pred")
     return np.ascontiguousarray(y_true), np.ascontiguousarray(y_pred)

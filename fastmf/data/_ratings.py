@@ -199,7 +199,8 @@ class Ratings:
         """
         if not sp.issparse(matrix):
             raise TypeError(
-                f"from_scipy expects a scipy.sparse matrix; got {type(matrix).__name__}."
+                "from_scipy expects a scipy.sparse matrix; got "
+                f"{type(matrix).__name__}."
             )
         coo = matrix.tocoo()
         return cls.from_arrays(coo.row, coo.col, coo.data, shape=matrix.shape)
@@ -263,6 +264,27 @@ class Ratings:
             self.item_map,
         )
 
+    def compact(self):
+        """These ratings without the users and items that have no rating.
+
+        Indices are renumbered and the id maps restricted to the ids that occur;
+        returns ``self`` when every user and item has a rating.
+        """
+        user_rated = np.bincount(self.users, minlength=self.n_users) > 0
+        item_rated = np.bincount(self.items, minlength=self.n_items) > 0
+        if user_rated.all() and item_rated.all():
+            return self
+        users = _renumber(self.users, user_rated)
+        items = _renumber(self.items, item_rated)
+        return Ratings(
+            users,
+            items,
+            self.values,
+            (int(user_rated.sum()), int(item_rated.sum())),
+            IdMap(self.user_map.ids[user_rated]),
+            IdMap(self.item_map.ids[item_rated]),
+        )
+
     def raw_users(self):
         """Raw user id of every rating."""
         return self.user_map.ids[self.users]
@@ -274,3 +296,9 @@ class Ratings:
     def to_scipy(self):
         """The ratings as a ``scipy.sparse.csr_array`` (stored zeros kept)."""
         return sp.csr_array((self.values, (self.users, self.items)), shape=self.shape)
+
+
+def _renumber(indices, kept):
+    """New indices after dropping the indices where ``kept`` is False."""
+    new_index = np.cumsum(kept, dtype=np.int64) - 1
+    return new_index[indices].astype(np.int32)

@@ -231,7 +231,9 @@ def _parse_rows(buf, start, first_line, separator, positions, path, header_given
         inexact,
     )
     if status != _parse.OK:
-        raise _row_error(buf, path, status, line, field, span_start, span_end, header_given)
+        raise _row_error(
+            buf, path, status, line, field, span_start, span_end, header_given
+        )
 
     for row, field_start, field_end in inexact[:n_inexact]:
         values[row] = float(buf[field_start:field_end].strip())

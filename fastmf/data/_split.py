@@ -28,7 +28,7 @@ def train_test_split(ratings, test_fraction=0.2, random_state=None):
             f"test_fraction must be strictly between 0 and 1; got {test_fraction}."
         )
     n = ratings.n_ratings
-    n_test = int(round(n * test_fraction))
+    n_test = round(n * test_fraction)
     if n_test == 0 or n_test == n:
         raise ValueError(
             f"test_fraction={test_fraction} of {n:,} ratings leaves an empty "

@@ -7,11 +7,18 @@ so a call with the wrong dtype fails loudly instead of silently compiling a slow
 variant.
 """
 
-from ._parse import parse_delimited
-from ._predict import error_sum, predict_pairs, squared_error_sum
-from ._prefetch import prefetch_row
-from ._random import random_below, shuffle_inplace, shuffle_ratings, splitmix64_next
-from ._sgd import sgd_epoch, sgd_epoch_hogwild, sgd_update
+import time as _time
+
+_started = _time.perf_counter()
+
+from ._parse import parse_delimited  # noqa: E402
+from ._predict import error_sum, predict_pairs, squared_error_sum  # noqa: E402
+from ._prefetch import prefetch_row  # noqa: E402
+from ._random import random_below, shuffle_inplace, shuffle_ratings, splitmix64_next  # noqa: E402
+from ._sgd import sgd_epoch, sgd_epoch_hogwild, sgd_update  # noqa: E402
+
+#: Seconds it took to compile (or load from the on-disk cache) every kernel.
+LOAD_SECONDS = _time.perf_counter() - _started
 
 __all__ = [
     "error_sum",

@@ -168,7 +168,9 @@ _PARSE_SIGNATURE = nb.types.UniTuple(nb.int64, 7)(
 
 
 @nb.njit(_PARSE_SIGNATURE, cache=CACHE, nogil=NOGIL)
-def parse_delimited(buf, start, first_line, sep, columns, users, items, values, inexact):
+def parse_delimited(
+    buf, start, first_line, sep, columns, users, items, values, inexact
+):
     """Parse rows of ``user, item, rating`` from ``buf[start:]``.
 
     Parameters

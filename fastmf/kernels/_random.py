@@ -92,7 +92,9 @@ def shuffle_inplace(x, state):
 def _shuffle_ratings_signatures():
     index = nb.int32[::1]
     state = nb.uint64[::1]
-    return [nb.void(index, index, real[::1], state) for real in (nb.float32, nb.float64)]
+    return [
+        nb.void(index, index, real[::1], state) for real in (nb.float32, nb.float64)
+    ]
 
 
 @nb.njit(_shuffle_ratings_signatures(), cache=CACHE, nogil=NOGIL)

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from fastmf.kernels import _parse
-from fastmf.kernels import parse_delimited
+from fastmf.kernels import _parse, parse_delimited
 
 
 def _parse_text(text, sep=",", columns=(0, 1, 2), start=0):
@@ -43,7 +42,10 @@ def test_multibyte_and_blank_separators_and_column_choice():
 
 
 def test_decimal_values_are_correctly_rounded(rng):
-    texts = [f"{x:.{d}f}" for x, d in zip(rng.random(2000) * 10, rng.integers(0, 12, 2000))]
+    texts = [
+        f"{x:.{d}f}"
+        for x, d in zip(rng.random(2000) * 10, rng.integers(0, 12, 2000), strict=True)
+    ]
     texts += ["0.1", "0.3", "5", "4.5", "-0.0", "1e-5", "2.5E+2", "123456789012345"]
     body = "".join(f"1,2,{t}\n" for t in texts)
     _, _, _, values, inexact = _parse_text(body)
@@ -52,7 +54,7 @@ def test_decimal_values_are_correctly_rounded(rng):
 
 
 def test_long_numbers_are_flagged_for_exact_conversion():
-    result, _, _, values, inexact = _parse_text("1,2,0.12345678901234567890\n1,2,1e300\n")
+    result, _, _, _, inexact = _parse_text("1,2,0.12345678901234567890\n1,2,1e300\n")
     assert result[1] == _parse.OK
     assert inexact[:, 0].tolist() == [0, 1]
 

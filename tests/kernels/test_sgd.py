@@ -9,10 +9,12 @@ from fastmf.model import initial_state
 from fastmf.reference import ReferenceMF
 
 
-def _one_epoch(kernel, users, items, values, mu, P, Q, bu, bi, lr, reg, biased=True):
+def _one_epoch(
+    kernel, users, items, values, mu, P, Q, bu, bi, lr, reg, biased=True, prefetch=False
+):
     dtype = P.dtype.type
     args = (users, items, values.astype(P.dtype), dtype(mu), P, Q, bu, bi)
-    args = (*args, dtype(lr), dtype(reg), biased)
+    args = (*args, dtype(lr), dtype(reg), biased, prefetch)
     if kernel is K.sgd_epoch_hogwild:
         return kernel(*args, 2)
     return kernel(*args)
@@ -53,10 +55,14 @@ def test_unbiased_model_leaves_biases_untouched():
 
     assert sse == pytest.approx((4.0 - 1.0) ** 2)  # prediction is p . q = 1
     assert bu[0] == 0.0 and bi[0] == 0.0
-    np.testing.assert_allclose(P[0], [1.0 + 0.1 * (9.0 - 0.5), 2.0 + 0.1 * (-3.0 - 1.0)])
+    np.testing.assert_allclose(
+        P[0], [1.0 + 0.1 * (9.0 - 0.5), 2.0 + 0.1 * (-3.0 - 1.0)]
+    )
 
 
-def _reference_run(data_file, n_ratings, n_factors, n_epochs, dtype, seed=0):
+def _reference_run(
+    data_file, n_ratings, n_factors, n_epochs, dtype, seed=0, prefetch=False
+):
     """Train the reference and the serial kernel from the same start and orders."""
     ratings = read_ratings(data_file("ml-100k/u.data"))
     users = ratings.users[:n_ratings].copy()
@@ -79,7 +85,7 @@ def _reference_run(data_file, n_ratings, n_factors, n_epochs, dtype, seed=0):
         K.shuffle_ratings(work_u, work_i, work_v, state)
         K.shuffle_inplace(position, position_state)
         K.sgd_epoch(work_u, work_i, work_v, real(mu), P, Q, bu, bi, real(lr),
-                    real(reg), True)  # fmt: skip
+                    real(reg), True, prefetch)  # fmt: skip
         sse = K.squared_error_sum(work_u, work_i, work_v, mu, P, Q, bu, bi)
         kernel_costs.append(np.sqrt(sse / n_ratings))
         reference.run_epoch(position)
@@ -87,10 +93,12 @@ def _reference_run(data_file, n_ratings, n_factors, n_epochs, dtype, seed=0):
     return reference, (P, Q, bu, bi), kernel_costs, reference_costs
 
 
-def test_serial_float64_matches_reference_to_1e9(data_file):
+@pytest.mark.parametrize("prefetch", [False, True])
+def test_serial_float64_matches_reference_to_1e9(data_file, prefetch):
     reference, (P, Q, bu, bi), costs, reference_costs = _reference_run(
-        data_file, n_ratings=5000, n_factors=10, n_epochs=20, dtype=np.float64
-    )
+        data_file, n_ratings=5000, n_factors=10, n_epochs=20, dtype=np.float64,
+        prefetch=prefetch,
+    )  # fmt: skip
 
     np.testing.assert_allclose(P, reference.P, rtol=0, atol=1e-9)
     np.testing.assert_allclose(Q, reference.Q, rtol=0, atol=1e-9)
@@ -138,7 +146,7 @@ def test_float32_kernel_keeps_float32_arrays_and_rejects_mixed_dtypes():
     # float64 ratings with float32 factors would silently run in float64: refused.
     with pytest.raises(TypeError):
         K.sgd_epoch(users, items, values64, np.float32(0), P, Q, bu, bi,
-                    np.float32(0.1), np.float32(0.1), True)  # fmt: skip
+                    np.float32(0.1), np.float32(0.1), True, False)  # fmt: skip
 
 
 def test_hogwild_with_one_chunk_is_the_serial_pass(rng):
@@ -155,7 +163,9 @@ def test_hogwild_with_one_chunk_is_the_serial_pass(rng):
     for kernel, extra in ((K.sgd_epoch, ()), (K.sgd_epoch_hogwild, (1,))):
         P, Q = P0.copy(), Q0.copy()
         bu, bi = np.zeros(n_users), np.zeros(n_items)
-        sse = kernel(users, items, values, 3.0, P, Q, bu, bi, 0.01, 0.05, True, *extra)
+        sse = kernel(
+            users, items, values, 3.0, P, Q, bu, bi, 0.01, 0.05, True, False, *extra
+        )
         results.append((sse, P, Q))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=0, atol=1e-12)
@@ -169,7 +179,9 @@ def test_hogwild_with_more_chunks_than_ratings_trains_every_rating():
     P, Q = np.full((2, 2), 0.1), np.full((2, 2), 0.1)
     bu, bi = np.zeros(2), np.zeros(2)
 
-    sse = K.sgd_epoch_hogwild(users, items, values, 3.0, P, Q, bu, bi, 0.1, 0.0, True, 8)
+    sse = K.sgd_epoch_hogwild(
+        users, items, values, 3.0, P, Q, bu, bi, 0.1, 0.0, True, True, 8
+    )
 
     expected = (5.0 - 3.02) ** 2 + (1.0 - 3.02) ** 2
     assert sse == pytest.approx(expected)

@@ -1,0 +1,299 @@
+"""The ``fastmf`` command: ``fastmf bench`` and ``fastmf train``."""
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+
+EXAMPLES_BENCH = """examples:
+  fastmf bench                       built-in synthetic data (100,000 ratings)
+  fastmf bench --data ../shared/data/ml-100k/u.data
+  fastmf bench --synthetic-ratings 10000000 --synthetic-users 200000 \\
+               --synthetic-items 50000 --factors 32 --epochs 5 --no-reference
+  fastmf bench --format json --output bench.json
+"""
+
+EXAMPLES_TRAIN = """examples:
+  fastmf train ratings.csv
+  fastmf train ml-100k/u1.base --validation ml-100k/u1.test --save model.npz
+  fastmf train ratings.dat.gz --factors 50 --epochs 30 --method hogwild --threads 2
+"""
+
+
+def _add_model_options(parser):
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--factors", type=int, default=100, help="latent factors k (100)"
+    )
+    group.add_argument("--epochs", type=int, default=20, help="SGD epochs (20)")
+    group.add_argument(
+        "--learning-rate",
+        "--lr",
+        type=float,
+        default=0.015,
+        help="SGD step size (0.015)",
+    )
+    group.add_argument(
+        "--regularization", "--reg", type=float, default=0.08, help="L2 penalty (0.08)"
+    )
+    group.add_argument(
+        "--threads", type=int, default=None, help="threads for parallel kernels (all)"
+    )
+    group.add_argument("--seed", type=int, default=0, help="random seed (0)")
+
+
+def _add_file_options(parser):
+    group = parser.add_argument_group("ratings file")
+    group.add_argument(
+        "--sep",
+        default=None,
+        help="field separator (guessed: '::', tab, comma, blanks)",
+    )
+    header = group.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header",
+        dest="header",
+        action="store_true",
+        default=None,
+        help="the first line is a header",
+    )
+    header.add_argument(
+        "--no-header",
+        dest="header",
+        action="store_false",
+        help="the first line is data",
+    )
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="fastmf",
+        description="Numba-compiled SGD matrix factorization for explicit ratings.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(dest="command", metavar="command")
+    commands.required = True
+
+    bench = commands.add_parser(
+        "bench",
+        help="race the kernels against the pure-Python reference",
+        description="Train the pure-Python reference and every compiled kernel "
+        "variant from the same start on the same data and print speed and RMSE "
+        "side by side.",
+        epilog=EXAMPLES_BENCH,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    bench.add_argument(
+        "--data", default=None, help="ratings file (default: built-in synthetic data)"
+    )
+    bench.add_argument("--synthetic-ratings", type=int, default=100_000)
+    bench.add_argument("--synthetic-users", type=int, default=1_000)
+    bench.add_argument("--synthetic-items", type=int, default=1_700)
+    bench.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.2,
+        help="share of ratings held out for the test RMSE (0.2)",
+    )
+    bench.add_argument(
+        "--dtype",
+        nargs="+",
+        default=["float64", "float32"],
+        choices=["float32", "float64"],
+        help="factor dtypes to run",
+    )
+    bench.add_argument(
+        "--methods",
+        nargs="+",
+        default=["serial", "hogwild"],
+        choices=["serial", "hogwild"],
+        help="kernel methods to run",
+    )
+    bench.add_argument(
+        "--reference-budget",
+        type=float,
+        default=60.0,
+        help="seconds the pure-Python reference may take; beyond it, "
+        "it is timed on a subset (60)",
+    )
+    bench.add_argument(
+        "--no-reference", action="store_true", help="skip the pure-Python reference"
+    )
+    bench.add_argument("--format", choices=["table", "json"], default="table")
+    bench.add_argument("--output", default=None, help="write the result to this file")
+    _add_model_options(bench)
+    _add_file_options(bench)
+    bench.set_defaults(handler=_bench)
+
+    train = commands.add_parser(
+        "train",
+        help="train a model on a ratings file",
+        description="Train a biased matrix factorization model on a ratings file "
+        "and print per-epoch progress.",
+        epilog=EXAMPLES_TRAIN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("path", help="ratings file (MovieLens layouts, CSV, gz/bz2/xz)")
+    held_out = train.add_mutually_exclusive_group()
+    held_out.add_argument(
+        "--validation", default=None, help="ratings file scored after every epoch"
+    )
+    held_out.add_argument(
+        "--test-fraction",
+        type=float,
+        default=None,
+        help="hold out this share of the ratings for validation",
+    )
+    train.add_argument("--method", choices=["serial", "hogwild"], default="serial")
+    train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    train.add_argument("--save", default=None, help="write the model to this .npz file")
+    _add_model_options(train)
+    _add_file_options(train)
+    train.set_defaults(handler=_train)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``fastmf`` command; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("fastmf: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError, MemoryError, FloatingPointError) as error:
+        print(f"fastmf {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _version():
+    from . import __version__
+
+    return f"fastmf {__version__}"
+
+
+def _read(path, args):
+    from .data import read_ratings
+
+    return read_ratings(path, sep=args.sep, header=args.header)
+
+
+def _bench(args):
+    from .bench import format_table, run_benchmark
+    from .data import synthetic_ratings, train_test_split
+
+    if args.data:
+        ratings = _read(args.data, args)
+        source = args.data
+    else:
+        ratings = synthetic_ratings(
+            args.synthetic_users,
+            args.synthetic_items,
+            args.synthetic_ratings,
+            random_state=args.seed,
+        )
+        source = (
+            f"synthetic ({args.synthetic_ratings:,} ratings, {args.synthetic_users:,} "
+            f"users × {args.synthetic_items:,} items, seed {args.seed})"
+        )
+    train, test = train_test_split(ratings, args.test_fraction, random_state=args.seed)
+
+    def progress(text):
+        print(f"fastmf bench: {text} ...", file=sys.stderr, flush=True)
+
+    result = run_benchmark(
+        train,
+        test,
+        n_factors=args.factors,
+        n_epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        regularization=args.regularization,
+        n_threads=args.threads,
+        dtypes=args.dtype,
+        methods=args.methods,
+        seed=args.seed,
+        reference_budget=args.reference_budget,
+        run_reference=not args.no_reference,
+        progress=progress,
+    )
+    result["data"] = {
+        "source": source,
+        "n_ratings": ratings.n_ratings,
+        "n_users": ratings.n_users,
+        "n_items": ratings.n_items,
+        "n_train": train.n_ratings,
+        "n_test": test.n_ratings,
+        "test_fraction": args.test_fraction,
+    }
+    text = (
+        json.dumps(result, indent=2) if args.format == "json" else format_table(result)
+    )
+    if args.output:
+        _write_text(args.output, text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+def _train(args):
+    from .data import train_test_split
+    from .model import MatrixFactorization
+
+    started = time.perf_counter()
+    ratings = _read(args.path, args)
+    validation = None
+    if args.validation:
+        validation = _read(args.validation, args)
+    elif args.test_fraction:
+        ratings, validation = train_test_split(
+            ratings, args.test_fraction, random_state=args.seed
+        )
+    print(
+        f"read {ratings.n_ratings:,} ratings of {ratings.n_users:,} users on "
+        f"{ratings.n_items:,} items in {time.perf_counter() - started:.2f} s",
+        file=sys.stderr,
+    )
+
+    model = MatrixFactorization(
+        n_factors=args.factors,
+        n_epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        regularization=args.regularization,
+        method=args.method,
+        n_threads=args.threads,
+        dtype=args.dtype,
+        random_state=args.seed,
+    )
+    logger = logging.getLogger("fastmf")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    model.verbose = True
+    try:
+        model.fit(ratings, validation=validation)
+    finally:
+        logger.removeHandler(handler)
+
+    if args.save:
+        model.save(args.save)
+        print(f"saved the model to {args.save}", file=sys.stderr)
+    return 0
+
+
+def _write_text(path, text):
+    """Write ``text`` to ``path`` atomically (temporary file, then rename)."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
