@@ -11,6 +11,8 @@ import math
 import os
 import tempfile
 import time
+import zipfile
+import zlib
 from importlib.metadata import PackageNotFoundError, version
 
 import numba
@@ -435,7 +437,9 @@ class MatrixFactorization:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
-        except (ValueError, OSError, KeyError, EOFError) as error:
+        except (
+            ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile, zlib.error,
+        ) as error:  # fmt: skip
             raise ValueError(
                 f"{path} is not a readable fastmf model ({error})."
             ) from None

@@ -38,6 +38,8 @@ class IdMap:
         raw = v.as_1d(raw, name)
         if raw.dtype.kind == "O":
             raw = _object_ids_to_array(raw, name)
+        if raw.size == 0:
+            raw = raw.astype(np.int64)  # np.asarray([]) is float64
         if raw.dtype.kind == "f":
             raise TypeError(
                 f"{name} are floating-point numbers ({raw.dtype}); ids must be "

@@ -1,0 +1,332 @@
+"""MatrixFactorization: fitting, predicting, recommending, saving, failing cleanly."""
+
+import numpy as np
+import pytest
+
+from fastmf import (
+    DivergenceError,
+    MatrixFactorization,
+    NotFittedError,
+    Ratings,
+    read_ratings,
+    train_test_split,
+)
+from fastmf.model import initial_state
+from fastmf.reference import ReferenceMF
+
+
+@pytest.fixture
+def small(rng):
+    """300 ratings of 30 users on 20 items from a rank-2 model, raw ids offset."""
+    users = rng.integers(0, 30, 400)
+    items = rng.integers(0, 20, 400)
+    keys = np.unique(users * 20 + items)[:300]
+    users, items = keys // 20, keys % 20
+    P = rng.normal(0, 1, (30, 2))
+    Q = rng.normal(0, 1, (20, 2))
+    values = np.clip(3 + np.einsum("ij,ij->i", P[users], Q[items]), 1, 5)
+    return users + 1000, items * 7, values
+
+
+def test_fit_returns_self_and_sets_fitted_attributes(small):
+    model = MatrixFactorization(n_factors=4, n_epochs=3, random_state=0)
+    assert model.fit(small) is model
+    users, items, values = small
+    assert model.user_factors_.shape == (np.unique(users).size, 4)
+    assert model.item_factors_.shape == (np.unique(items).size, 4)
+    assert model.user_factors_.dtype == np.float32
+    assert model.global_mean_ == pytest.approx(values.mean())
+    np.testing.assert_array_equal(model.user_ids_, np.unique(users))
+    assert list(model.history_["epoch"]) == [1, 2, 3]
+    assert model.n_ratings_ == values.size
+
+
+def test_fit_matches_the_reference_from_the_same_start(small):
+    # The model's whole training loop (not just a kernel) against the reference.
+    users, items, values = small
+    ratings = Ratings.from_raw_ids(users, items, values)
+    model = MatrixFactorization(
+        n_factors=3, n_epochs=5, learning_rate=0.02, regularization=0.03,
+        dtype="float64", random_state=7,
+    ).fit(ratings)  # fmt: skip
+
+    P, Q, state = initial_state(7, ratings.n_users, ratings.n_items, 3, 0.05, "float64")
+    reference = ReferenceMF(
+        ratings.users, ratings.items, ratings.values, P, Q, 0.02, 0.03
+    )
+    from fastmf.kernels import shuffle_inplace
+
+    position = np.arange(ratings.n_ratings, dtype=np.int64)
+    costs = []
+    for _ in range(5):
+        shuffle_inplace(position, state)
+        reference.run_epoch(position)
+        costs.append(reference.cost())
+
+    np.testing.assert_allclose(model.user_factors_, reference.P, atol=1e-12)
+    np.testing.assert_allclose(model.item_bias_, reference.b_i, atol=1e-12)
+    np.testing.assert_allclose(model.history_["train_rmse"], costs, atol=1e-12)
+
+
+def test_training_reduces_the_error_and_history_has_one_row_per_epoch(small):
+    model = MatrixFactorization(n_factors=4, n_epochs=15, random_state=0).fit(
+        small, validation=small
+    )
+    history = model.history_
+    assert set(history) == {
+        "epoch", "train_rmse", "validation_rmse", "seconds", "sgd_seconds",
+        "ratings_per_second",
+    }  # fmt: skip
+    assert all(len(column) == 15 for column in history.values())
+    assert history["train_rmse"][-1] < history["train_rmse"][0]
+    # Scoring the training set as validation reproduces the training RMSE.
+    np.testing.assert_allclose(history["validation_rmse"], history["train_rmse"])
+    assert np.all(history["sgd_seconds"] <= history["seconds"])
+
+
+def test_predict_uses_raw_ids_and_flags_the_fallback(small):
+    users, items, values = small
+    model = MatrixFactorization(n_factors=3, n_epochs=5, random_state=0).fit(small)
+
+    u = np.searchsorted(model.user_ids_, users[0])
+    i = np.searchsorted(model.item_ids_, items[0])
+    by_hand = (
+        model.global_mean_
+        + float(model.user_bias_[u])
+        + float(model.item_bias_[i])
+        + float(np.dot(model.user_factors_[u].astype(float), model.item_factors_[i]))
+    )
+    assert model.predict(users[0], items[0]) == pytest.approx(by_hand, rel=1e-6)
+
+    predictions, unknown = model.predict(
+        [users[0], -5, users[0], -5], [items[0], items[0], 99999, 99999],
+        return_unknown=True,
+    )  # fmt: skip
+    np.testing.assert_array_equal(unknown, [False, True, True, True])
+    mu = model.global_mean_
+    assert predictions[1] == pytest.approx(mu + model.item_bias_[i])
+    assert predictions[2] == pytest.approx(mu + model.user_bias_[u])
+    assert predictions[3] == pytest.approx(mu)
+
+
+def test_predict_with_ids_of_the_wrong_kind_is_an_error(small):
+    model = MatrixFactorization(n_factors=2, n_epochs=1, random_state=0).fit(small)
+    with pytest.raises(TypeError, match="strings but the model was trained on integer"):
+        model.predict(["1000"], [0])
+
+
+def test_test_only_ids_of_a_shared_map_are_unknown_not_random(data_file):
+    # A split keeps the full id maps; users with no training rating must get the
+    # fallback, never their untrained random factors.
+    ratings = read_ratings(data_file("ml-100k/u.data"))
+    train, test = train_test_split(ratings, 0.2, random_state=0)
+    keep = train.users != 0
+    train = train.take(keep)  # user index 0 now has no training rating
+    model = MatrixFactorization(n_factors=5, n_epochs=2, random_state=0).fit(train)
+
+    raw_user = ratings.user_map.ids[0]
+    prediction, unknown = model.predict(raw_user, 50, return_unknown=True)
+    assert unknown
+    i = np.searchsorted(model.item_ids_, 50)
+    assert prediction == pytest.approx(model.global_mean_ + model.item_bias_[i])
+
+
+def test_recommend_excludes_seen_items_and_sorts_by_score(small):
+    users, items, values = small
+    model = MatrixFactorization(n_factors=3, n_epochs=5, random_state=0).fit(small)
+    user = users[0]
+    seen = set(items[users == user])
+
+    recommended, scores = model.recommend(user, n=5)
+    assert len(recommended) == 5
+    assert not seen & set(recommended)
+    assert np.all(np.diff(scores) <= 0)
+    np.testing.assert_allclose(scores, model.predict([user] * 5, recommended))
+
+    # Brute force over every unseen item gives the same top 5.
+    candidates = np.array([i for i in model.item_ids_ if i not in seen])
+    all_scores = model.predict(np.full(candidates.size, user), candidates)
+    np.testing.assert_allclose(np.sort(all_scores)[::-1][:5], scores)
+
+
+def test_recommend_edge_cases(small):
+    users, items, _ = small
+    model = MatrixFactorization(n_factors=3, n_epochs=2, random_state=0).fit(small)
+    n_items = model.item_ids_.size
+    seen = np.unique(items[users == users[0]]).size
+
+    assert len(model.recommend(users[0], n=0)[0]) == 0
+    assert len(model.recommend(users[0], n=10_000)[0]) == n_items - seen
+    assert len(model.recommend(users[0], n=10_000, exclude_seen=False)[0]) == n_items
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        model.recommend(users[0], n=-1)
+    # An unknown user gets the items with the highest fallback score mu + b_i.
+    unknown_items, _ = model.recommend(-42, n=3)
+    best = model.item_ids_[np.argsort(-model.item_bias_, kind="stable")[:3]]
+    np.testing.assert_array_equal(unknown_items, best)
+
+
+def test_full_matrix_matches_predict_and_refuses_large_problems(small):
+    model = MatrixFactorization(n_factors=3, n_epochs=2, random_state=0).fit(small)
+    full = model.full_matrix()
+    assert full.shape == (model.user_ids_.size, model.item_ids_.size)
+    u, i = np.meshgrid(model.user_ids_, model.item_ids_, indexing="ij")
+    np.testing.assert_allclose(
+        full, model.predict(u.ravel(), i.ravel()).reshape(full.shape)
+    )
+    with pytest.raises(MemoryError, match="max_entries=10"):
+        model.full_matrix(max_entries=10)
+
+
+def test_save_and_load_round_trip_predicts_identically(small, tmp_path):
+    model = MatrixFactorization(n_factors=3, n_epochs=4, random_state=0).fit(small)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = MatrixFactorization.load(path)
+
+    users, items, _ = small
+    np.testing.assert_array_equal(
+        loaded.predict(users, items), model.predict(users, items)
+    )
+    assert loaded.get_params() == model.get_params()
+    np.testing.assert_array_equal(
+        loaded.history_["train_rmse"], model.history_["train_rmse"]
+    )
+    np.testing.assert_array_equal(
+        loaded.recommend(users[0])[0], model.recommend(users[0])[0]
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary left
+
+
+def test_save_keeps_string_ids(tmp_path):
+    model = MatrixFactorization(n_factors=2, n_epochs=2, random_state=0)
+    model.fit((["ann", "bob", "ann"], ["x", "y", "y"], [5.0, 3.0, 4.0]))
+    model.save(tmp_path / "m.npz")
+    loaded = MatrixFactorization.load(tmp_path / "m.npz")
+    assert loaded.predict("ann", "x") == model.predict("ann", "x")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "foreign"])
+def test_load_rejects_damaged_or_foreign_files(small, tmp_path, damage):
+    path = tmp_path / "model.npz"
+    if damage == "foreign":
+        np.savez(path, weights=np.ones(3))
+    else:
+        MatrixFactorization(n_factors=2, n_epochs=1, random_state=0).fit(small).save(
+            path
+        )
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"x" * 100)
+    with pytest.raises(ValueError, match="model"):
+        MatrixFactorization.load(path)
+
+
+def test_load_rejects_non_finite_factors(small, tmp_path):
+    model = MatrixFactorization(n_factors=2, n_epochs=1, random_state=0).fit(small)
+    model.user_factors_[0, 0] = np.nan
+    model.save(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="user_factors holds non-finite"):
+        MatrixFactorization.load(tmp_path / "m.npz")
+
+
+def test_divergence_raises_names_the_epoch_and_leaves_the_model_unfitted():
+    users = np.arange(6) % 3
+    items = np.arange(6) % 2
+    values = np.array([1.0, 2.0, 900.0, 4.0, 5.0, 700.0])
+    model = MatrixFactorization(n_factors=2, n_epochs=50, learning_rate=5.0,
+                                random_state=0)  # fmt: skip
+    with pytest.raises(
+        DivergenceError, match=r"diverged in epoch \d+.*smaller"
+    ) as info:
+        model.fit((users, items, values))
+    assert info.value.epoch >= 1
+    assert not hasattr(model, "user_factors_")
+    with pytest.raises(NotFittedError):
+        model.predict([0], [0])
+
+
+def test_a_failed_refit_does_not_leave_the_old_fit(small):
+    model = MatrixFactorization(n_factors=2, n_epochs=1, random_state=0).fit(small)
+    with pytest.raises(ValueError):
+        model.fit(([], [], []))
+    with pytest.raises(NotFittedError):
+        model.predict([1000], [0])
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "match"),
+    [
+        ("n_factors", 0, "n_factors must be >= 1"),
+        ("n_epochs", 2.5, "n_epochs must be an integer"),
+        ("learning_rate", 0, "learning_rate must be > 0"),
+        ("learning_rate", float("nan"), "learning_rate must be finite"),
+        ("regularization", -1, "regularization must be >= 0"),
+        ("init_std", 0, "init_std must be > 0"),
+        ("method", "sgd", "method must be one of 'serial', 'hogwild'"),
+        ("dtype", "float16", "dtype must be 'float32' or 'float64'"),
+        ("n_threads", 0, "n_threads must be between 1"),
+        ("random_state", -3, "random_state must be None"),
+    ],
+)
+def test_invalid_parameters_are_named(small, param, value, match):
+    model = MatrixFactorization(**{param: value})
+    with pytest.raises((ValueError, TypeError), match=match):
+        model.fit(small)
+    assert not hasattr(model, "user_factors_")
+
+
+def test_every_parameter_changes_the_result(small):
+    base = dict(n_factors=3, n_epochs=3, random_state=0, dtype="float64")
+    reference = MatrixFactorization(**base).fit(small).predict(small[0], small[1])
+    changes = dict(
+        n_factors=4, n_epochs=4, learning_rate=0.03, regularization=0.3,
+        init_std=0.2, biased=False, shuffle=False, random_state=1, dtype="float32",
+    )  # fmt: skip
+    for name, value in changes.items():
+        model = MatrixFactorization(**{**base, name: value}).fit(small)
+        changed = model.predict(small[0], small[1])
+        assert not np.allclose(changed, reference, rtol=0, atol=1e-7), name
+
+
+def test_unbiased_model_has_no_mean_and_no_biases(small):
+    model = MatrixFactorization(n_factors=3, n_epochs=3, biased=False, random_state=0)
+    model.fit(small)
+    assert model.global_mean_ == 0.0
+    assert not model.user_bias_.any() and not model.item_bias_.any()
+    u, i = small[0][0], small[1][0]
+    ui = np.searchsorted(model.user_ids_, u), np.searchsorted(model.item_ids_, i)
+    expected = np.dot(
+        model.user_factors_[ui[0]].astype(float), model.item_factors_[ui[1]]
+    )
+    assert model.predict(u, i) == pytest.approx(expected, rel=1e-6)
+
+
+def test_get_set_params_and_repr():
+    model = MatrixFactorization(n_factors=7)
+    assert model.get_params()["n_factors"] == 7
+    assert model.set_params(n_epochs=3) is model and model.n_epochs == 3
+    assert repr(model) == "MatrixFactorization(n_factors=7, n_epochs=3)"
+    with pytest.raises(ValueError, match="'epochs' is not a parameter"):
+        model.set_params(epochs=3)
+
+
+def test_fit_does_not_modify_the_callers_arrays(small):
+    users, items, values = (np.array(a) for a in small)
+    ratings = Ratings.from_arrays(users - 1000, items // 7, values)
+    copies = ratings.users.copy(), ratings.items.copy(), ratings.values.copy()
+    MatrixFactorization(n_factors=2, n_epochs=2, random_state=0).fit(ratings)
+    MatrixFactorization(n_factors=2, n_epochs=2, method="hogwild", random_state=0).fit(
+        ratings
+    )
+    for before, after in zip(copies, (ratings.users, ratings.items, ratings.values),
+                             strict=True):  # fmt: skip
+        np.testing.assert_array_equal(before, after)
+
+
+def test_verbose_logs_one_line_per_epoch(small, caplog):
+    caplog.set_level("INFO", logger="fastmf")
+    MatrixFactorization(n_factors=2, n_epochs=3, verbose=True, random_state=0).fit(
+        small
+    )
+    lines = [r.getMessage() for r in caplog.records if "train RMSE" in r.getMessage()]
+    assert len(lines) == 3 and lines[0].startswith("epoch   1")
