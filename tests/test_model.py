@@ -85,7 +85,7 @@ def test_training_reduces_the_error_and_history_has_one_row_per_epoch(small):
 
 
 def test_predict_uses_raw_ids_and_flags_the_fallback(small):
-    users, items, values = small
+    users, items, _ = small
     model = MatrixFactorization(n_factors=3, n_epochs=5, random_state=0).fit(small)
 
     u = np.searchsorted(model.user_ids_, users[0])
@@ -119,7 +119,7 @@ def test_test_only_ids_of_a_shared_map_are_unknown_not_random(data_file):
     # A split keeps the full id maps; users with no training rating must get the
     # fallback, never their untrained random factors.
     ratings = read_ratings(data_file("ml-100k/u.data"))
-    train, test = train_test_split(ratings, 0.2, random_state=0)
+    train, _ = train_test_split(ratings, 0.2, random_state=0)
     keep = train.users != 0
     train = train.take(keep)  # user index 0 now has no training rating
     model = MatrixFactorization(n_factors=5, n_epochs=2, random_state=0).fit(train)
@@ -132,7 +132,7 @@ def test_test_only_ids_of_a_shared_map_are_unknown_not_random(data_file):
 
 
 def test_recommend_excludes_seen_items_and_sorts_by_score(small):
-    users, items, values = small
+    users, items, _ = small
     model = MatrixFactorization(n_factors=3, n_epochs=5, random_state=0).fit(small)
     user = users[0]
     seen = set(items[users == user])
