@@ -243,6 +243,12 @@ def _train(args):
 
     started = time.perf_counter()
     ratings = _read(args.path, args)
+    print(
+        f"read {ratings.n_ratings:,} ratings of {ratings.n_users:,} users on "
+        f"{ratings.n_items:,} items from {args.path} in "
+        f"{time.perf_counter() - started:.2f} s",
+        file=sys.stderr,
+    )
     validation = None
     if args.validation:
         validation = _read(args.validation, args)
@@ -250,11 +256,12 @@ def _train(args):
         ratings, validation = train_test_split(
             ratings, args.test_fraction, random_state=args.seed
         )
-    print(
-        f"read {ratings.n_ratings:,} ratings of {ratings.n_users:,} users on "
-        f"{ratings.n_items:,} items in {time.perf_counter() - started:.2f} s",
-        file=sys.stderr,
-    )
+    if validation is not None:
+        print(
+            f"training on {ratings.n_ratings:,} ratings, validating on "
+            f"{validation.n_ratings:,}",
+            file=sys.stderr,
+        )
 
     model = MatrixFactorization(
         n_factors=args.factors,
