@@ -296,8 +296,12 @@ class Ratings:
         return self.item_map.ids[self.items]
 
     def to_scipy(self):
-        """The ratings as a ``scipy.sparse.csr_array`` (stored zeros kept)."""
-        return sp.csr_array((self.values, (self.users, self.items)), shape=self.shape)
+        """The ratings as a ``scipy.sparse.coo_array``.
+
+        Stored zeros and repeated pairs are kept as they are; converting the result
+        to CSR would sum repeated pairs.
+        """
+        return sp.coo_array((self.values, (self.users, self.items)), shape=self.shape)
 
 
 def _renumber(indices, kept):
