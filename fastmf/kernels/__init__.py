@@ -14,7 +14,13 @@ _started = _time.perf_counter()
 from ._parse import parse_delimited  # noqa: E402
 from ._predict import error_sum, predict_pairs, squared_error_sum  # noqa: E402
 from ._prefetch import prefetch_row  # noqa: E402
-from ._random import random_below, shuffle_inplace, shuffle_ratings, splitmix64_next  # noqa: E402
+from ._random import (  # noqa: E402
+    random_below,
+    shuffle_inplace,
+    shuffle_ratings,
+    shuffle_ratings_chunks,
+    splitmix64_next,
+)
 from ._sgd import sgd_epoch, sgd_epoch_hogwild, sgd_update  # noqa: E402
 
 #: Seconds it took to compile (or load from the on-disk cache) every kernel.
@@ -31,6 +37,7 @@ __all__ = [
     "sgd_update",
     "shuffle_inplace",
     "shuffle_ratings",
+    "shuffle_ratings_chunks",
     "splitmix64_next",
     "squared_error_sum",
 ]

@@ -89,11 +89,29 @@ def shuffle_inplace(x, state):
         x[j] = tmp
 
 
-def _shuffle_ratings_signatures():
+@nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
+def _shuffle_span(users, items, values, start, stop, state):
+    """Fisher-Yates over ``[start, stop)`` of the three rating arrays together."""
+    for i in range(stop - start - 1, 0, -1):
+        j = start + random_below(state, np.uint64(i + 1))
+        t = start + i
+        u = users[t]
+        users[t] = users[j]
+        users[j] = u
+        it = items[t]
+        items[t] = items[j]
+        items[j] = it
+        r = values[t]
+        values[t] = values[j]
+        values[j] = r
+
+
+def _shuffle_ratings_signatures(*extra):
     index = nb.int32[::1]
     state = nb.uint64[::1]
     return [
-        nb.void(index, index, real[::1], state) for real in (nb.float32, nb.float64)
+        nb.void(index, index, real[::1], state, *extra)
+        for real in (nb.float32, nb.float64)
     ]
 
 
@@ -111,14 +129,33 @@ def shuffle_ratings(users, items, values, state):
     values : float32 or float64, shape (n,), updated in place
     state : uint64, shape (1,), updated in place
     """
-    for i in range(users.size - 1, 0, -1):
-        j = random_below(state, np.uint64(i + 1))
-        u = users[i]
-        users[i] = users[j]
-        users[j] = u
-        it = items[i]
-        items[i] = items[j]
-        items[j] = it
-        r = values[i]
-        values[i] = values[j]
-        values[j] = r
+    _shuffle_span(users, items, values, 0, users.size, state)
+
+
+@nb.njit(_shuffle_ratings_signatures(nb.int64), parallel=True, cache=CACHE, nogil=NOGIL)
+def shuffle_ratings_chunks(users, items, values, state, n_chunks):
+    """Shuffle each of ``n_chunks`` contiguous chunks in place, in parallel.
+
+    The chunks are those of :func:`fastmf.kernels.sgd_epoch_hogwild` with the same
+    ``n_chunks``: every rating stays in its chunk and is moved to a random place
+    within it. Each chunk draws from its own generator, seeded from ``state``, so
+    the result depends on ``state`` and ``n_chunks`` but not on the thread count.
+
+    Parameters
+    ----------
+    users, items : int32, shape (n,), updated in place
+    values : float32 or float64, shape (n,), updated in place
+    state : uint64, shape (1,), updated in place (advanced by ``n_chunks`` draws)
+    n_chunks : int64, ``>= 1``
+    """
+    seeds = np.empty(n_chunks, dtype=np.uint64)
+    for c in range(n_chunks):
+        seeds[c] = splitmix64_next(state)
+
+    n = users.size
+    for c in nb.prange(n_chunks):
+        chunk_state = np.empty(1, dtype=np.uint64)
+        chunk_state[0] = seeds[c]
+        start = c * n // n_chunks
+        stop = (c + 1) * n // n_chunks
+        _shuffle_span(users, items, values, start, stop, chunk_state)

@@ -72,3 +72,31 @@ def test_random_below_stays_below_bound(bound):
     assert min(draws) >= 0 and max(draws) < bound
     if bound >= 7:
         assert len(set(draws)) > 5
+
+
+def test_chunk_shuffle_keeps_ratings_in_their_chunk_whatever_the_threads():
+    import numba
+
+    n, n_chunks = 1001, 3
+    results = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        users = np.arange(n, dtype=np.int32)
+        items = users[::-1].copy()
+        values = users.astype(np.float64) / 2
+        numba.set_num_threads(threads)
+        try:
+            K.shuffle_ratings_chunks(
+                users, items, values, np.array([9], dtype=np.uint64), n_chunks
+            )
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        results.append(users)
+        # The three arrays moved together.
+        np.testing.assert_array_equal(items, n - 1 - users)
+        np.testing.assert_array_equal(values, users / 2)
+        for c in range(n_chunks):
+            start, stop = c * n // n_chunks, (c + 1) * n // n_chunks
+            chunk = users[start:stop]
+            np.testing.assert_array_equal(np.sort(chunk), np.arange(start, stop))
+            assert not np.array_equal(chunk, np.arange(start, stop))
+    np.testing.assert_array_equal(results[0], results[1])
