@@ -7,7 +7,10 @@ Each option is a decision with a reason; change them here, never per call site.
 # product (so it vectorises) and contract multiply-adds, but it must keep NaN and
 # infinity semantics, because divergence is detected by checking the epoch's loss
 # for non-finite values. With ``nnan``/``ninf`` that check could be optimised away.
-FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+# ``nsz`` is left out too: together with ``reassoc`` it made freshly compiled
+# kernels round differently from the same kernels loaded from Numba's cache, so a
+# seeded fit gave different bits in a second process. It bought no speed.
+FASTMATH = {"arcp", "contract", "afn", "reassoc"}
 
 # Cache compiled machine code on disk so a second process loads instead of compiling.
 # Every kernel takes only arrays and scalars, which is what on-disk caching needs.

@@ -85,7 +85,7 @@ def check_index_array(array, name, bound=None):
     return np.ascontiguousarray(array, dtype=np.int32)
 
 
-def check_values(array, name="values"):
+def check_values(array, name="values", remedy="Drop or impute missing ratings."):
     """Validate ratings: real, finite numbers. Returns a float64 array."""
     if array.dtype.kind not in "iufb":
         raise TypeError(f"{name} must be real numbers; got dtype {array.dtype}.")
@@ -94,8 +94,7 @@ def check_values(array, name="values"):
     if not finite.all():
         position = int(np.argmin(finite))
         raise ValueError(
-            f"{name} must be finite; entry {position} is {result[position]}. Drop or "
-            "impute missing ratings before training."
+            f"{name} must be finite; entry {position} is {result[position]}. {remedy}"
         )
     return result
 

@@ -14,8 +14,10 @@ def _checked_pair(y_true, y_pred):
         raise ValueError(
             "y_true and y_pred are empty; an error needs at least one row."
         )
-    y_true = v.check_values(y_true, "y_true")
-    y_pred = v.check_values(y_pred, "y_pred")
+    y_true = v.check_values(y_true, "y_true", remedy="")
+    y_pred = v.check_values(
+        y_pred, "y_pred", remedy="A model that predicts NaN has diverged."
+    )
     return np.ascontiguousarray(y_true), np.ascontiguousarray(y_pred)
 
 

@@ -592,8 +592,9 @@ def _divergence(epoch, lr, values):
     return DivergenceError(
         f"Training diverged in epoch {epoch}: a factor or bias became non-finite "
         f"(NaN or infinity). The learning rate {lr:g} is too large for ratings "
-        f"between {low:g} and {high:g}; use a smaller learning_rate (for example "
-        f"{lr / 10:g}) or rescale the ratings. The model was left unfitted.",
+        f"between {low:g} and {high:g}: use a smaller learning_rate (CLI: "
+        f"--learning-rate), 10 to 100 times smaller (for example {lr / 10:g} or "
+        f"{lr / 100:g}), or rescale the ratings. The model was left unfitted.",
         epoch,
     )
 

@@ -40,6 +40,8 @@ class IdMap:
             raw = _object_ids_to_array(raw, name)
         if raw.size == 0:
             raw = raw.astype(np.int64)  # np.asarray([]) is float64
+        if raw.dtype.kind == "b":
+            raise TypeError(f"{name} are booleans; ids must be integers or strings.")
         if raw.dtype.kind == "f":
             raise TypeError(
                 f"{name} are floating-point numbers ({raw.dtype}); ids must be "
@@ -78,13 +80,14 @@ class IdMap:
         if raw.dtype.kind == "O":
             raw = _object_ids_to_array(raw, name)
         self._check_kind(raw, name)
+        raw, comparable = _comparable(raw, self.ids.dtype)
 
         position = np.searchsorted(self.ids, raw)
         position = np.minimum(position, max(self.ids.size - 1, 0))
         found = self.ids.size > 0
         if found:
             found = self.ids[position] == raw
-        indices = np.where(found, position, -1).astype(np.int32)
+        indices = np.where(found & comparable, position, -1).astype(np.int32)
         return indices[0] if scalar else indices
 
     def _check_kind(self, raw, name):
@@ -96,6 +99,24 @@ class IdMap:
                 f"{name} are {given}s but the model was trained on {stored} ids "
                 f"(for example {self.ids[0]!r}); pass {stored} ids."
             )
+
+
+def _comparable(raw, dtype):
+    """``raw`` converted to ``dtype`` exactly, and where that was possible.
+
+    NumPy compares uint64 with int64 in float64, which merges ids above 2**53;
+    converting first keeps every integer id exact.
+    """
+    if raw.dtype == dtype or dtype.kind not in "iu" or raw.dtype.kind not in "iu":
+        return raw, True
+    info = np.iinfo(dtype)
+    if raw.dtype.kind == "u":
+        fits = raw <= np.uint64(info.max)
+    elif dtype.kind == "u":
+        fits = raw >= 0
+    else:
+        fits = (raw >= info.min) & (raw <= info.max)
+    return np.where(fits, raw, 0).astype(dtype), fits
 
 
 def _id_kind(dtype):

@@ -5,6 +5,7 @@ import bz2
 import gzip
 import lzma
 import os
+import re
 
 import numpy as np
 
@@ -98,6 +99,7 @@ def read_ratings(path, *, sep=None, header=None, columns=(0, 1, 2), preset=None)
     users, items, values = _parse_rows(
         buf, start, first_line, separator, positions, path, header_given=has_header
     )
+    _check_finite(values, path)
     if values.size == 0:
         raise RatingsFileError(
             f"{path}: the file holds no ratings"
@@ -167,7 +169,7 @@ def _is_header(fields, columns):
     A data line with one bad field is not a header; it is reported as an error
     instead of being skipped, so no rating is ever dropped silently.
     """
-    if not all(isinstance(c, int) for c in columns):
+    if not all(isinstance(c, (int, np.integer)) for c in columns):
         return True
     for column in columns:
         try:
@@ -216,7 +218,7 @@ def _parse_rows(buf, start, first_line, separator, positions, path, header_given
     users = np.empty(capacity, dtype=np.int64)
     items = np.empty(capacity, dtype=np.int64)
     values = np.empty(capacity, dtype=np.float64)
-    inexact = np.empty((capacity, 3), dtype=np.int64)
+    inexact = np.empty((capacity, 4), dtype=np.int64)
     sep = b"" if separator == " " else separator.encode()
 
     n, status, line, field, span_start, span_end, n_inexact = _parse.parse_delimited(
@@ -232,21 +234,42 @@ def _parse_rows(buf, start, first_line, separator, positions, path, header_given
     )
     if status != _parse.OK:
         raise _row_error(
-            buf, path, status, line, field, span_start, span_end, header_given
-        )
+            buf, path, status, line, field, span_start, span_end,
+            header_hint=not header_given and line == first_line,
+            positions=positions,
+        )  # fmt: skip
 
-    for row, field_start, field_end in inexact[:n_inexact]:
-        values[row] = float(buf[field_start:field_end].strip())
+    for row, field_start, field_end, row_line in inexact[:n_inexact]:
+        text = buf[field_start:field_end].strip()
+        values[row] = float(text)
+        if not np.isfinite(values[row]):
+            raise RatingsFileError(
+                f"{path}, line {row_line}, column {positions[2] + 1}: the rating "
+                f"{text.decode(errors='replace')!r} is not a finite double; ratings "
+                "must be finite.",
+                path, int(row_line), int(positions[2] + 1),
+            )  # fmt: skip
     return users[:n], items[:n], values[:n]
 
 
-def _row_error(buf, path, status, line, field, span_start, span_end, header_given):
+def _check_finite(values, path):
+    """The compiled parser rejects 'nan' and 'inf'; this is a last guard."""
+    if not np.isfinite(values).all():
+        row = int(np.argmin(np.isfinite(values)))
+        raise RatingsFileError(f"{path}: rating number {row + 1} is not finite.", path)
+
+
+def _row_error(
+    buf, path, status, line, field, span_start, span_end, header_hint, positions
+):
     text = buf[span_start:span_end].decode("utf-8", "replace").strip()
     column = field + 1
     if status == _parse.MISSING_FIELD:
+        # Name the first selected column the line lacks, not the first field.
+        column = int(min(p for p in positions if p >= field)) + 1
         message = (
-            f"{path}, line {line}: expected at least {field + 1} fields, found "
-            f"{field}: {text!r}."
+            f"{path}, line {line}, column {column}: missing; expected at least "
+            f"{int(positions.max()) + 1} fields, found {field}: {text!r}."
         )
         return RatingsFileError(message, path, line, column)
 
@@ -255,6 +278,24 @@ def _row_error(buf, path, status, line, field, span_start, span_end, header_give
         message += f", got the non-finite value {text!r}; ratings must be finite."
     else:
         message += f", got {text!r}."
-    if line == 1 and not header_given:
-        message += " If line 1 is a header, pass header=True (CLI: --header)."
+    if header_hint and not _has_number(buf, span_start, span_end):
+        message += f" If line {line} is a header, pass header=True (CLI: --header)."
     return RatingsFileError(message, path, line, column)
+
+
+def _has_number(buf, span_start, span_end):
+    """Whether the line holding ``buf[span_start:span_end]`` has a numeric field.
+
+    A header has none; a data line with one bad id has some, and then the hint to
+    declare a header would mislead.
+    """
+    line_start = buf.rfind(b"\n", 0, span_start) + 1
+    line_end = buf.find(b"\n", span_end)
+    line = buf[line_start : len(buf) if line_end < 0 else line_end]
+    for field in re.split(rb"[\s,;:|]+", line):
+        try:
+            float(field)
+        except ValueError:
+            continue
+        return True
+    return False

@@ -58,6 +58,10 @@ def synthetic_ratings(
             f"n_ratings={n_ratings:,} is more than half of the {n_users * n_items:,} "
             "user-item pairs; use fewer ratings or more users or items."
         )
+    if len(scale) != 2 or not scale[0] < scale[1]:
+        raise ValueError(
+            f"scale must be (lowest, highest) with lowest < highest; got {scale}."
+        )
     rng = np.random.default_rng(v.check_random_state(random_state))
 
     users, items = _draw_pairs(rng, n_users, n_items, n_ratings, popularity)

@@ -187,9 +187,9 @@ def parse_delimited(
         0-based field numbers of the user id, item id and rating.
     users, items : int64, shape (capacity,), written
     values : float64, shape (capacity,), written
-    inexact : int64, shape (capacity, 3), written
-        For each rating that needs Python's ``float``: its row and the byte span
-        of its field.
+    inexact : int64, shape (capacity, 4), written
+        For each rating that needs Python's ``float``: its row, the byte span of
+        its field and its line number.
 
     Returns
     -------
@@ -236,6 +236,7 @@ def parse_delimited(
                         inexact[n_inexact, 0] = row
                         inexact[n_inexact, 1] = cursor
                         inexact[n_inexact, 2] = end
+                        inexact[n_inexact, 3] = line
                         n_inexact += 1
                 field += 1
                 if n_sep == 0:
