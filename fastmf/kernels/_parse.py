@@ -64,7 +64,7 @@ def _parse_int(buf, a, b):
         c = buf[t]
         if c < 48 or c > 57:
             return 0, BAD_INTEGER
-        value = value * 10 + (c - 48)
+        value = value * 10 + (int(c) - 48)
     return (-value if negative else value), OK
 
 
@@ -94,7 +94,7 @@ def _parse_float(buf, a, b):
             if significant > 0 or c != 48:
                 significant += 1
                 if significant <= _MAX_INT_DIGITS:
-                    mantissa = mantissa * 10 + (c - 48)
+                    mantissa = mantissa * 10 + (int(c) - 48)
                     if seen_point:
                         exponent -= 1
                 elif not seen_point:
@@ -119,7 +119,7 @@ def _parse_float(buf, a, b):
         exp_value = 0
         while t < b and 48 <= buf[t] <= 57:
             if exp_value < 100000:
-                exp_value = exp_value * 10 + (buf[t] - 48)
+                exp_value = exp_value * 10 + (int(buf[t]) - 48)
             exp_digits += 1
             t += 1
         if exp_digits == 0:

@@ -25,8 +25,12 @@ def _score(u, i, mu, P, Q, bu, bi):
     i = max(i, 0)
     dot = 0.0
     for f in range(P.shape[1]):
-        dot += P[u, f] * Q[i, f]
-    return mu + known_u * bu[u] + known_i * bi[i] + (known_u & known_i) * dot
+        # The product in the factor dtype, the sum in float64; spelled out so the
+        # kernel computes the same when run as Python (NUMBA_DISABLE_JIT=1).
+        dot += np.float64(P[u, f] * Q[i, f])
+    b_u = known_u * np.float64(bu[u])
+    b_i = known_i * np.float64(bi[i])
+    return mu + b_u + b_i + (known_u & known_i) * dot
 
 
 def _signatures(result, values_dtype=None):

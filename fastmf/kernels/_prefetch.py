@@ -1,5 +1,6 @@
 """Software prefetch, which Numba does not expose, as a tiny LLVM intrinsic."""
 
+import numba
 import numba as nb
 from llvmlite import ir
 from numba import types
@@ -12,7 +13,7 @@ _CACHE_LINE = 64
 
 
 @intrinsic
-def _prefetch_element(typingctx, array, flat_index):
+def _prefetch_compiled(typingctx, array, flat_index):
     """Hint the CPU to bring ``array.flat[flat_index]`` into L1 for writing."""
 
     def codegen(context, builder, signature, args):
@@ -34,6 +35,15 @@ def _prefetch_element(typingctx, array, flat_index):
         return context.get_dummy_value()
 
     return types.void(array, flat_index), codegen
+
+
+def _prefetch_python(array, flat_index):
+    """A hint has nothing to do when the kernels run as plain Python."""
+
+
+# With NUMBA_DISABLE_JIT=1 (used to measure coverage of the kernel bodies) the
+# kernels run as Python and cannot call an LLVM intrinsic.
+_prefetch_element = _prefetch_python if numba.config.DISABLE_JIT else _prefetch_compiled
 
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)

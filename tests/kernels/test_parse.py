@@ -12,7 +12,7 @@ def _parse_text(text, sep=",", columns=(0, 1, 2), start=0):
     users = np.zeros(capacity, np.int64)
     items = np.zeros(capacity, np.int64)
     values = np.zeros(capacity)
-    inexact = np.zeros((capacity, 3), np.int64)
+    inexact = np.zeros((capacity, 4), np.int64)
     sep_bytes = np.frombuffer(sep.encode(), dtype=np.uint8).copy()
     result = parse_delimited(buf, start, 1, sep_bytes, np.array(columns, np.int64),
                              users, items, values, inexact)  # fmt: skip
