@@ -10,6 +10,7 @@ import numba as nb
 import numpy as np
 
 from .._config import CACHE, FASTMATH, NOGIL, REDUCTION_BLOCK
+from ._checks import check_model, check_same_length
 
 
 @nb.njit(inline="always", fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
@@ -68,6 +69,8 @@ def predict_pairs(users, items, out, mu, P, Q, bu, bi):
         Global mean (0 for an unbiased model).
     P, Q, bu, bi : float32 or float64 factor and bias arrays.
     """
+    check_same_length(users, items, out)
+    check_model(P, Q, bu, bi)
     for t in nb.prange(users.size):
         out[t] = _score(users[t], items[t], mu, P, Q, bu, bi)
 
@@ -96,6 +99,8 @@ def squared_error_sum(users, items, values, mu, P, Q, bu, bi):
     float64
         The sum, identical for any thread count. ``sqrt(sum / n)`` is the RMSE.
     """
+    check_same_length(users, items, values)
+    check_model(P, Q, bu, bi)
     n = users.size
     n_blocks = (n + REDUCTION_BLOCK - 1) // REDUCTION_BLOCK
     partial = np.zeros(n_blocks)
@@ -134,6 +139,8 @@ def error_sum(y_true, y_pred, squared):
     float64
         The sum, identical for any thread count.
     """
+    if y_true.size != y_pred.size:
+        raise ValueError("y_true and y_pred differ in length")
     n = y_true.size
     n_blocks = (n + REDUCTION_BLOCK - 1) // REDUCTION_BLOCK
     partial = np.zeros(n_blocks)

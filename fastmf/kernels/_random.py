@@ -10,6 +10,7 @@ import numba as nb
 import numpy as np
 
 from .._config import CACHE, NOGIL
+from ._checks import check_chunks, check_same_length, check_state
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -82,6 +83,7 @@ def shuffle_inplace(x, state):
     state : uint64 array, shape (1,), updated in place
         Generator state; the same state and input give the same permutation.
     """
+    check_state(state, x.size)
     for i in range(x.size - 1, 0, -1):
         j = random_below(state, np.uint64(i + 1))
         tmp = x[i]
@@ -129,6 +131,8 @@ def shuffle_ratings(users, items, values, state):
     values : float32 or float64, shape (n,), updated in place
     state : uint64, shape (1,), updated in place
     """
+    check_same_length(users, items, values)
+    check_state(state, users.size)
     _shuffle_span(users, items, values, 0, users.size, state)
 
 
@@ -148,6 +152,9 @@ def shuffle_ratings_chunks(users, items, values, state, n_chunks):
     state : uint64, shape (1,), updated in place (advanced by ``n_chunks`` draws)
     n_chunks : int64, ``>= 1``
     """
+    check_same_length(users, items, values)
+    check_state(state, users.size)
+    check_chunks(n_chunks)
     seeds = np.empty(n_chunks, dtype=np.uint64)
     for c in range(n_chunks):
         seeds[c] = splitmix64_next(state)

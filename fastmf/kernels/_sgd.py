@@ -35,15 +35,18 @@ Shared argument conventions (all arrays C-contiguous):
   (MovieLens 100K); :func:`fastmf.model.use_prefetch` chooses by size. Results are
   identical either way.
 
-``P``, ``Q``, ``bu`` and ``bi`` are updated in place. Indices are not bounds-checked
-inside the kernels; validate them once before training (``0 <= users < n_users``,
-``0 <= items < n_items``), as :class:`fastmf.MatrixFactorization` does.
+``P``, ``Q``, ``bu`` and ``bi`` are updated in place. Kernels check lengths and
+shapes (``ValueError``) but not the range of the indices, which would cost a pass
+over the ratings every epoch: check ``0 <= users < n_users`` and
+``0 <= items < n_items`` once before training, as
+:class:`fastmf.MatrixFactorization` does.
 """
 
 import numba as nb
 import numpy as np
 
 from .._config import CACHE, FASTMATH, NOGIL, PREFETCH_DISTANCE
+from ._checks import check_chunks, check_model, check_same_length
 from ._prefetch import prefetch_row
 
 
@@ -162,6 +165,8 @@ def sgd_epoch(users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch)
         Sum of squared errors seen during the pass (each error taken before its
         own update). Non-finite when training diverged.
     """
+    check_same_length(users, items, values)
+    check_model(P, Q, bu, bi)
     return _pass(
         users, items, values, 0, users.size, mu, P, Q, bu, bi, lr, reg, biased, prefetch
     )
@@ -201,6 +206,9 @@ def sgd_epoch_hogwild(
     the result depends on thread timing: it is not reproducible bit for bit, even
     with a fixed seed. Use :func:`sgd_epoch` where reproducibility matters.
     """
+    check_same_length(users, items, values)
+    check_model(P, Q, bu, bi)
+    check_chunks(n_chunks)
     n = users.size
     partial = np.zeros(n_chunks)
     for c in nb.prange(n_chunks):
