@@ -106,7 +106,11 @@ def check_shape(shape, users, items):
             int(users.max()) + 1 if users.size else 0,
             int(items.max()) + 1 if items.size else 0,
         )
-    if len(shape) != 2 or not all(isinstance(n, numbers.Integral) for n in shape):
+    if (
+        not isinstance(shape, tuple | list)
+        or len(shape) != 2
+        or not all(isinstance(n, numbers.Integral) for n in shape)
+    ):
         raise ValueError(f"shape must be (n_users, n_items); got {_describe(shape)}.")
     n_users, n_items = int(shape[0]), int(shape[1])
     if n_users < 0 or n_items < 0:

@@ -11,7 +11,8 @@ class IdMap:
 
     Index ``j`` stands for raw id ``ids[j]``; ``ids`` is sorted and unique, so
     lookups are a vectorised binary search and memory grows with the number of
-    distinct ids, never with the largest id.
+    distinct ids, never with the largest id. The identity map of ratings given as
+    indices stores no array at all.
 
     Parameters
     ----------
@@ -19,15 +20,26 @@ class IdMap:
         Sorted, unique raw ids.
     """
 
-    __slots__ = ("ids",)
+    __slots__ = ("_ids", "_size")
 
     def __init__(self, ids):
-        self.ids = np.asarray(ids)
+        self._ids = np.asarray(ids)
+        self._size = self._ids.size
 
     @classmethod
     def identity(cls, n):
-        """The map of indices ``0 .. n-1`` onto themselves."""
-        return cls(np.arange(n, dtype=np.int64))
+        """The map of indices ``0 .. n-1`` onto themselves (no array is stored)."""
+        id_map = cls.__new__(cls)
+        id_map._ids = None
+        id_map._size = int(n)
+        return id_map
+
+    @property
+    def ids(self):
+        """The raw id of every index, in index order."""
+        if self._ids is None:
+            return np.arange(self._size, dtype=np.int64)
+        return self._ids
 
     @classmethod
     def encode(cls, raw, name):
@@ -35,37 +47,38 @@ class IdMap:
 
         Returns ``(id_map, indices)`` with ``indices`` int32.
         """
-        raw = v.as_1d(raw, name)
-        if raw.dtype.kind == "O":
-            raw = _object_ids_to_array(raw, name)
-        if raw.size == 0:
-            raw = raw.astype(np.int64)  # np.asarray([]) is float64
-        if raw.dtype.kind == "b":
-            raise TypeError(f"{name} are booleans; ids must be integers or strings.")
-        if raw.dtype.kind == "f":
-            raise TypeError(
-                f"{name} are floating-point numbers ({raw.dtype}); ids must be "
-                "integers or strings. Convert whole-number floats with "
-                ".astype(int) first."
-            )
+        raw = _id_array(raw, name)
         ids, indices = np.unique(raw, return_inverse=True)
         if ids.size >= np.iinfo(np.int32).max:
             raise ValueError(f"{name} has {ids.size:,} distinct ids; at most 2**31-2.")
         return cls(ids), indices.astype(np.int32).reshape(-1)
 
     def __len__(self):
-        return self.ids.size
+        return self._size
 
     def __eq__(self, other):
-        return isinstance(other, IdMap) and (
-            self.ids is other.ids
-            or (
-                self.ids.dtype.kind == other.ids.dtype.kind
-                and np.array_equal(self.ids, other.ids)
-            )
+        if not isinstance(other, IdMap) or self._size != other._size:
+            return False
+        if self._ids is None or other._ids is None:
+            return self._ids is None and other._ids is None
+        return self._ids is other._ids or (
+            self._ids.dtype.kind == other._ids.dtype.kind
+            and np.array_equal(self._ids, other._ids)
         )
 
     __hash__ = None
+
+    def take(self, positions):
+        """The map restricted to the indices in ``positions`` (sorted)."""
+        if self._ids is None:
+            return IdMap(np.asarray(positions, dtype=np.int64))
+        return IdMap(self._ids[positions])
+
+    def raw(self, indices):
+        """Raw ids of the given indices."""
+        if self._ids is None:
+            return np.asarray(indices, dtype=np.int64)
+        return self._ids[indices]
 
     def lookup(self, raw, name="ids"):
         """Indices of the raw ids in ``raw`` (int32); -1 where an id is unknown.
@@ -74,31 +87,59 @@ class IdMap:
         where the map holds integers, or the reverse), which would otherwise look
         like an unknown id.
         """
-        raw = np.asarray(raw)
-        scalar = raw.ndim == 0
-        raw = raw.reshape(-1)
-        if raw.dtype.kind == "O":
-            raw = _object_ids_to_array(raw, name)
-        self._check_kind(raw, name)
-        raw, comparable = _comparable(raw, self.ids.dtype)
+        scalar = np.ndim(raw) == 0
+        raw = _id_array(np.atleast_1d(raw) if scalar else raw, name)
+        ids = self.ids if self._ids is not None else np.zeros(0, dtype=np.int64)
+        self._check_kind(raw, name, ids)
 
-        position = np.searchsorted(self.ids, raw)
-        position = np.minimum(position, max(self.ids.size - 1, 0))
-        found = self.ids.size > 0
-        if found:
-            found = self.ids[position] == raw
-        indices = np.where(found & comparable, position, -1).astype(np.int32)
+        if self._ids is None:
+            found = (raw >= 0) & (raw < self._size) if raw.dtype.kind in "iu" else False
+            indices = np.where(found, raw, -1).astype(np.int32)
+        else:
+            raw, comparable = _comparable(raw, ids.dtype)
+            position = np.searchsorted(ids, raw)
+            position = np.minimum(position, max(ids.size - 1, 0))
+            found = ids[position] == raw if ids.size else False
+            indices = np.where(found & comparable, position, -1).astype(np.int32)
         return indices[0] if scalar else indices
 
-    def _check_kind(self, raw, name):
-        if raw.size == 0 or self.ids.size == 0:
+    def _check_kind(self, raw, name, ids):
+        if raw.size == 0 or self._size == 0:
             return
-        stored, given = _id_kind(self.ids.dtype), _id_kind(raw.dtype)
+        stored = "integer" if self._ids is None else _id_kind(ids.dtype)
+        given = _id_kind(raw.dtype)
         if stored != given:
+            example = 0 if self._ids is None else ids[0]
+            plural = {"integer": "integers", "string": "strings"}.get(given, given)
             raise TypeError(
-                f"{name} are {given}s but the model was trained on {stored} ids "
-                f"(for example {self.ids[0]!r}); pass {stored} ids."
+                f"{name} are {plural} but the model was trained on {stored} ids "
+                f"(for example {example!r}); pass {stored} ids."
             )
+
+
+def _id_array(raw, name):
+    """Ids as a 1-D array of integers or strings; anything else is an error."""
+    if not isinstance(raw, np.ndarray):
+        converted = np.asarray(raw)
+        if converted.dtype.kind in "US":
+            # A list like [1, "1"] would silently become two equal strings.
+            converted = np.asarray(raw, dtype=object)
+        raw = converted
+    raw = v.as_1d(raw, name)
+    if raw.dtype.kind == "O":
+        raw = _object_ids_to_array(raw, name)
+    if raw.size == 0:
+        return raw.astype(np.int64)  # np.asarray([]) is float64
+    if raw.dtype.kind == "b":
+        raise TypeError(f"{name} are booleans; ids must be integers or strings.")
+    if raw.dtype.kind == "f":
+        raise TypeError(
+            f"{name} are floating-point numbers ({raw.dtype}); ids must be integers "
+            "or strings. Convert whole-number floats with .astype(int) first."
+        )
+    if raw.dtype.kind not in "iuUS":
+        raise TypeError(f"{name} must be integers or strings; got dtype {raw.dtype}.")
+    return raw
 
 
 def _comparable(raw, dtype):
@@ -122,8 +163,10 @@ def _comparable(raw, dtype):
 def _id_kind(dtype):
     if dtype.kind in "iu":
         return "integer"
-    if dtype.kind in "US":
+    if dtype.kind == "U":
         return "string"
+    if dtype.kind == "S":
+        return "bytes"
     if dtype.kind == "f":
         return "floating-point"
     return str(dtype)
@@ -131,12 +174,24 @@ def _id_kind(dtype):
 
 def _object_ids_to_array(raw, name):
     """Turn an object array of ids into integers or strings (never both)."""
+    if raw.size == 0:
+        return np.zeros(0, dtype=np.int64)
     if all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in raw):
-        return raw.astype(np.int64)
+        low, high = min(raw), max(raw)
+        if low < -(2**63) or high >= 2**64 or (low < 0 and high >= 2**63):
+            raise ValueError(
+                f"{name} hold integers beyond 64 bits (from {low} to {high}); pass "
+                "them as strings."
+            )
+        return raw.astype(np.uint64 if high >= 2**63 else np.int64)
     if all(isinstance(x, str) for x in raw):
         return raw.astype(str)
+    if all(isinstance(x, bytes) for x in raw):
+        return raw.astype(bytes)
+    kinds = sorted({type(x).__name__ for x in raw})
     raise TypeError(
-        f"{name} mix ids of different types; use all integers or all strings."
+        f"{name} mix ids of different types ({', '.join(kinds)}); use all integers "
+        "or all strings."
     )
 
 
@@ -203,8 +258,8 @@ class Ratings:
         Ids need not start at 0 or be contiguous; they are mapped to contiguous
         indices in sorted order and the map is kept, so models answer in raw ids.
         """
-        users = v.as_1d(users, "users")
-        items = v.as_1d(items, "items")
+        users = _id_array(users, "users")
+        items = _id_array(items, "items")
         values = v.as_1d(values, "values")
         v.check_same_length(users=users, items=items, values=values)
         values = v.check_values(values)
@@ -238,18 +293,39 @@ class Ratings:
         missing : float, default 0
             Entries equal to this value are not ratings. The default follows the
             textbook convention that 0 means "not rated"; pass ``np.nan`` to keep
-            zeros as ratings and mark holes with NaN.
+            zeros as ratings and mark holes with NaN. Masked entries of a
+            ``numpy.ma`` array are holes too.
         """
-        matrix = np.asarray(matrix)
+        mask = np.ma.getmaskarray(matrix) if np.ma.isMaskedArray(matrix) else None
+        matrix = np.asarray(np.ma.getdata(matrix))
         if matrix.ndim != 2:
             raise ValueError(
                 f"from_dense expects a 2-D users × items matrix; got shape "
                 f"{matrix.shape}."
             )
-        if missing is None or np.isnan(missing):
-            observed = ~np.isnan(matrix)
-        else:
-            observed = matrix != missing
+        if matrix.dtype.kind not in "iufb":
+            raise TypeError(
+                f"from_dense expects real numbers; got dtype {matrix.dtype}."
+            )
+        missing_is_nan = missing is None or (
+            isinstance(missing, float | np.floating) and np.isnan(missing)
+        )
+        if not missing_is_nan:
+            v.check_real(missing, "missing")
+        observed = ~np.isnan(matrix) if missing_is_nan else matrix != missing
+        if mask is not None:
+            observed &= ~mask  # masked entries are holes too
+
+        bad = observed & ~np.isfinite(matrix)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            hint = ""
+            if np.isnan(matrix[row, col]):
+                hint = " If NaN marks the holes, pass missing=np.nan."
+            raise ValueError(
+                f"ratings must be finite; row {row}, column {col} is "
+                f"{matrix[row, col]}.{hint}"
+            )
         users, items = np.nonzero(observed)
         return cls.from_arrays(users, items, matrix[observed], shape=matrix.shape)
 
@@ -291,30 +367,29 @@ class Ratings:
         """These ratings without the users and items that have no rating.
 
         Indices are renumbered and the id maps restricted to the ids that occur;
-        returns ``self`` when every user and item has a rating.
+        returns ``self`` when every user and item has a rating. Memory stays
+        proportional to the ratings even when the shape is far larger.
         """
-        user_rated = np.bincount(self.users, minlength=self.n_users) > 0
-        item_rated = np.bincount(self.items, minlength=self.n_items) > 0
-        if user_rated.all() and item_rated.all():
+        users = _rated_indices(self.users, self.n_users)
+        items = _rated_indices(self.items, self.n_items)
+        if users is None and items is None:
             return self
-        users = _renumber(self.users, user_rated)
-        items = _renumber(self.items, item_rated)
-        return Ratings(
-            users,
-            items,
-            self.values,
-            (int(user_rated.sum()), int(item_rated.sum())),
-            IdMap(self.user_map.ids[user_rated]),
-            IdMap(self.item_map.ids[item_rated]),
-        )
+        user_map, user_index = self.user_map, self.users
+        item_map, item_index = self.item_map, self.items
+        if users is not None:
+            user_map, user_index = self.user_map.take(users[0]), users[1]
+        if items is not None:
+            item_map, item_index = self.item_map.take(items[0]), items[1]
+        shape = (len(user_map), len(item_map))
+        return Ratings(user_index, item_index, self.values, shape, user_map, item_map)
 
     def raw_users(self):
         """Raw user id of every rating."""
-        return self.user_map.ids[self.users]
+        return self.user_map.raw(self.users)
 
     def raw_items(self):
         """Raw item id of every rating."""
-        return self.item_map.ids[self.items]
+        return self.item_map.raw(self.items)
 
     def to_scipy(self):
         """The ratings as a ``scipy.sparse.coo_array``.
@@ -325,7 +400,14 @@ class Ratings:
         return sp.coo_array((self.values, (self.users, self.items)), shape=self.shape)
 
 
-def _renumber(indices, kept):
-    """New indices after dropping the indices where ``kept`` is False."""
-    new_index = np.cumsum(kept, dtype=np.int64) - 1
-    return new_index[indices].astype(np.int32)
+def _rated_indices(indices, n):
+    """``(kept, renumbered)`` for the indices that occur, or None when all do."""
+    if n <= 4 * indices.size + 1024:
+        rated = np.bincount(indices, minlength=n) > 0
+        if rated.all():
+            return None
+        new_index = np.cumsum(rated, dtype=np.int64) - 1
+        return np.flatnonzero(rated), new_index[indices].astype(np.int32)
+    # Far more rows than ratings: work from the ratings, not from the shape.
+    kept = np.unique(indices)
+    return kept, np.searchsorted(kept, indices).astype(np.int32)

@@ -383,13 +383,15 @@ def test_from_dense_custom_marker_and_integer_matrix():
 def test_from_dense_inf_raises(missing):
     matrix = np.array([[1.0, 2.0], [np.inf, 3.0]])
 
-    with pytest.raises(ValueError, match=r"values must be finite; entry 2 is inf"):
+    with pytest.raises(ValueError, match=r"must be finite; row 1, column 0 is inf"):
         Ratings.from_dense(matrix, missing=missing)
 
 
 def test_from_dense_nan_is_not_missing_by_default():
     # With missing=0 a NaN is an entry, and entries must be finite.
-    with pytest.raises(ValueError, match=r"finite; entry 0 is nan"):
+    with pytest.raises(
+        ValueError, match=r"finite; row 0, column 0 is nan.*pass missing=np.nan"
+    ):
         Ratings.from_dense(np.array([[np.nan, 1.0]]))
 
 
@@ -507,8 +509,10 @@ def test_lookup_kind_mismatch_names_both_kinds():
         integer_ids.lookup(["1"], "users")
     with pytest.raises(TypeError, match=r"items are integers.*trained on string ids"):
         string_ids.lookup([1], "items")
-    with pytest.raises(TypeError, match=r"floating-point.*trained on integer ids"):
+    with pytest.raises(TypeError, match=r"floating-point numbers.*integers or strings"):
         integer_ids.lookup(np.array([1.0]))
+    with pytest.raises(TypeError, match=r"items are bytes.*trained on string ids"):
+        string_ids.lookup(np.array([b"a"]), "items")
 
 
 def test_lookup_uint64_query_of_large_int64_ids():
@@ -525,3 +529,47 @@ def test_idmap_equality_compares_kind_and_values():
     assert IdMap(np.array([1, 2])) != IdMap(np.array([1, 3]))
     assert IdMap(np.array(["1", "2"])) != IdMap(np.array([1, 2]))
     assert len(IdMap.identity(4)) == 4
+
+
+# -- memory and id-kind edge cases -----------------------------------------------------
+
+
+def test_huge_indices_cost_memory_of_the_ratings_not_of_the_shape():
+    # An identity map of 2**31 indices would need 16 GiB; none may be built.
+    ratings = Ratings.from_arrays([0, 2**31 - 2], [0, 1], [5.0, 4.0])
+    assert ratings.shape == (2**31 - 1, 2)
+    compact = ratings.compact()
+    assert compact.shape == (2, 2)
+    np.testing.assert_array_equal(compact.raw_users(), [0, 2**31 - 2])
+    assert ratings.user_map.lookup(2**31 - 2) == 2**31 - 2
+    assert ratings.user_map.lookup(2**31 - 1) == -1
+
+
+def test_mixed_id_types_in_a_list_are_refused_not_merged():
+    with pytest.raises(TypeError, match=r"mix ids of different types \(int, str\)"):
+        Ratings.from_raw_ids([1, "1"], [0, 0], [1.0, 2.0])
+
+
+def test_ids_beyond_64_bits_ask_for_strings():
+    with pytest.raises(ValueError, match=r"beyond 64 bits.*as strings"):
+        Ratings.from_raw_ids([2**70, 1], [0, 0], [1.0, 2.0])
+    ratings = Ratings.from_raw_ids([2**64 - 1, 2**63], [0, 0], [1.0, 2.0])
+    assert ratings.user_map.ids.dtype == np.uint64
+    np.testing.assert_array_equal(ratings.raw_users(), [2**64 - 1, 2**63])
+
+
+def test_masked_entries_of_a_dense_matrix_are_holes():
+    matrix = np.ma.masked_array([[0.0, 2.0], [3.0, 4.0]], mask=[[0, 1], [0, 0]])
+    ratings = Ratings.from_dense(matrix, missing=np.nan)
+    assert sorted(zip(ratings.users.tolist(), ratings.items.tolist(), strict=True)) == [
+        (0, 0),
+        (1, 0),
+        (1, 1),
+    ]
+    assert 0.0 in ratings.values  # the unmasked zero is a rating
+
+
+@pytest.mark.parametrize("bad", [3, (3,), (2, 2, 2), ("a", 2)])
+def test_shape_must_be_a_pair_of_integers(bad):
+    with pytest.raises(ValueError, match=r"shape must be \(n_users, n_items\)"):
+        Ratings.from_arrays([0], [0], [1.0], shape=bad)
