@@ -143,6 +143,12 @@ def check_real(value, name, low=None, strictly_positive=False):
     return value
 
 
+def check_bool(value, name):
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False; got {_describe(value)}.")
+    return bool(value)
+
+
 def check_choice(value, name, choices):
     if value not in choices:
         listed = ", ".join(repr(c) for c in choices)

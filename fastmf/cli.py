@@ -1,6 +1,7 @@
 """The ``fastmf`` command: ``fastmf bench`` and ``fastmf train``."""
 
 import argparse
+import codecs
 import json
 import logging
 import os
@@ -163,6 +164,11 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("fastmf: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (for example `| head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except (ValueError, TypeError, OSError, MemoryError, FloatingPointError) as error:
         print(f"fastmf {args.command}: error: {error}", file=sys.stderr)
         return 1
@@ -177,12 +183,56 @@ def _version():
 def _read(path, args):
     from .data import read_ratings
 
-    return read_ratings(path, sep=args.sep, header=args.header)
+    return read_ratings(path, sep=_separator(args.sep), header=args.header)
+
+
+def _separator(text):
+    """The --sep value with backslash escapes decoded ('\\t' is a tab)."""
+    if text is None or "\\" not in text:
+        return text
+    return codecs.decode(text, "unicode_escape")
+
+
+def _check_fraction(value):
+    if not 0.0 < value < 1.0:
+        raise ValueError(
+            f"--test-fraction must be strictly between 0 and 1; got {value}."
+        )
+
+
+def _model(args, **fixed):
+    """The model the options describe, its parameters checked before any work."""
+    from .model import MatrixFactorization
+
+    model = MatrixFactorization(
+        n_factors=args.factors,
+        n_epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        regularization=args.regularization,
+        n_threads=args.threads,
+        random_state=args.seed,
+        **fixed,
+    )
+    model._validated_params()
+    return model
 
 
 def _bench(args):
+    from ._io import atomic_write, check_writable
     from .bench import format_table, run_benchmark
     from .data import synthetic_ratings, train_test_split
+
+    for method in args.methods:
+        for dtype in args.dtype:
+            _model(args, method=method, dtype=dtype)
+    if args.output:
+        check_writable(args.output)
+    _check_fraction(args.test_fraction)
+    if not args.reference_budget >= 0.0 or args.reference_budget == float("inf"):
+        raise ValueError(
+            f"--reference-budget must be a finite number of seconds >= 0; got "
+            f"{args.reference_budget}."
+        )
 
     if args.data:
         ratings = _read(args.data, args)
@@ -231,15 +281,21 @@ def _bench(args):
         json.dumps(result, indent=2) if args.format == "json" else format_table(result)
     )
     if args.output:
-        _write_text(args.output, text + "\n")
+        atomic_write(args.output, lambda handle: handle.write((text + "\n").encode()))
     else:
         print(text)
     return 0
 
 
 def _train(args):
+    from ._io import check_writable
     from .data import train_test_split
-    from .model import MatrixFactorization
+
+    model = _model(args, method=args.method, dtype=args.dtype)
+    if args.save:
+        check_writable(args.save)
+    if args.test_fraction is not None:
+        _check_fraction(args.test_fraction)
 
     started = time.perf_counter()
     ratings = _read(args.path, args)
@@ -252,7 +308,7 @@ def _train(args):
     validation = None
     if args.validation:
         validation = _read(args.validation, args)
-    elif args.test_fraction:
+    elif args.test_fraction is not None:
         ratings, validation = train_test_split(
             ratings, args.test_fraction, random_state=args.seed
         )
@@ -263,21 +319,10 @@ def _train(args):
             file=sys.stderr,
         )
 
-    model = MatrixFactorization(
-        n_factors=args.factors,
-        n_epochs=args.epochs,
-        learning_rate=args.learning_rate,
-        regularization=args.regularization,
-        method=args.method,
-        n_threads=args.threads,
-        dtype=args.dtype,
-        random_state=args.seed,
-    )
     logger = logging.getLogger("fastmf")
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _ProgressHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
     model.verbose = True
     try:
         model.fit(ratings, validation=validation)
@@ -290,16 +335,14 @@ def _train(args):
     return 0
 
 
-def _write_text(path, text):
-    """Write ``text`` to ``path`` atomically (temporary file, then rename)."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+class _ProgressHandler(logging.StreamHandler):
+    """Progress lines on stdout; a closed pipe stops the command instead of
+    printing a logging traceback per line."""
+
+    def handleError(self, record):
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            raise sys.exc_info()[1]
+        super().handleError(record)
 
 
 if __name__ == "__main__":

@@ -4,13 +4,14 @@ Thin on purpose: it validates, owns the epoch loop, the history and the id maps,
 and hands every pass over the ratings to a compiled kernel.
 """
 
+import contextlib
 import inspect
 import json
 import logging
 import math
 import os
-import tempfile
 import time
+import warnings
 import zipfile
 import zlib
 from importlib.metadata import PackageNotFoundError, version
@@ -21,6 +22,7 @@ import numpy as np
 from . import _validation as v
 from . import kernels
 from ._config import PREFETCH_MIN_BYTES
+from ._io import atomic_write
 from .data import IdMap, Ratings
 from .exceptions import DivergenceError
 
@@ -213,11 +215,12 @@ class MatrixFactorization:
             ),
             "reg": v.check_real(self.regularization, "regularization", low=0.0),
             "init_std": v.check_real(self.init_std, "init_std", strictly_positive=True),
-            "biased": bool(self.biased),
+            "biased": v.check_bool(self.biased, "biased"),
             "method": v.check_choice(self.method, "method", METHODS),
             "n_threads": v.check_n_threads(self.n_threads),
             "dtype": v.check_dtype(self.dtype),
-            "shuffle": bool(self.shuffle),
+            "shuffle": v.check_bool(self.shuffle, "shuffle"),
+            "verbose": v.check_bool(self.verbose, "verbose"),
             "random_state": v.check_random_state(self.random_state),
         }
 
@@ -260,14 +263,13 @@ class MatrixFactorization:
         train = compact
         valid = None if validation is None else as_ratings(validation, "validation")
 
-        state = _train(train, valid, params, self._progress, owned)
+        with _progress_logging(params["verbose"]):
+            state = _train(train, valid, params, self._progress, owned)
         self._set_fit(train, state)
         return self
 
     def _progress(self, row):
         level = logging.INFO if self.verbose else logging.DEBUG
-        if self.verbose:
-            _ensure_log_handler()
         text = (
             f"epoch {row['epoch']:>3}  train RMSE {row['train_rmse']:.4f}"
             + (
@@ -363,7 +365,12 @@ class MatrixFactorization:
         """
         v.check_fitted(self)
         n = v.check_int(n, "n", 0)
-        u = IdMap(self.user_ids_).lookup(np.asarray([user]), "user")[0]
+        if np.ndim(user) != 0:
+            raise TypeError(
+                f"recommend takes one user id; got {type(user).__name__} of shape "
+                f"{np.shape(user)}. Call it once per user."
+            )
+        u = IdMap(self.user_ids_).lookup(user, "user")
 
         mu, P, Q, bu, bi = self._parameters()
         scores = mu + bi.astype(np.float64)
@@ -388,6 +395,7 @@ class MatrixFactorization:
         than ``max_entries`` entries (float64) instead of exhausting memory.
         """
         v.check_fitted(self)
+        max_entries = v.check_int(max_entries, "max_entries", 0)
         mu, P, Q, bu, bi = self._parameters()
         size = P.shape[0] * Q.shape[0]
         if size > max_entries:
@@ -429,22 +437,47 @@ class MatrixFactorization:
             "seen_items": self.seen_items_,
         }
         arrays.update({f"history_{k}": col for k, col in self.history_.items()})
-        _atomic_savez(os.fspath(path), arrays)
+        atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
     @classmethod
     def load(cls, path):
-        """Read a model written by :meth:`save`; validates what it reads."""
+        """Read a model written by :meth:`save`.
+
+        Everything is checked before a model is returned: the format and its
+        version, the parameters, the shapes and dtypes of all arrays, finite
+        factors and biases, sorted unique ids and consistent rated-item lists.
+        Nothing in the file is executed (no pickle).
+
+        Raises
+        ------
+        FileNotFoundError
+            When there is no file at ``path``.
+        ValueError
+            For anything that is not a complete, consistent fastmf model file.
+        """
         path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no such model file.")
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+            if isinstance(data, np.ndarray):
+                raise ValueError(f"{path} is a single NumPy array, not a model.")
+            with data:
                 arrays = {name: data[name] for name in data.files}
         except (
             ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile, zlib.error,
         ) as error:  # fmt: skip
+            if str(error).startswith(path):
+                raise
             raise ValueError(
                 f"{path} is not a readable fastmf model ({error})."
             ) from None
-        return _model_from_arrays(cls, arrays, path)
+        try:
+            return _model_from_arrays(cls, arrays, path)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
+            if isinstance(error, ValueError) and str(error).startswith(path):
+                raise
+            raise ValueError(f"{path}: not a valid fastmf model ({error}).") from None
 
 
 def as_ratings(data, name):
@@ -466,10 +499,25 @@ def initial_state(random_state, n_users, n_items, n_factors, init_std, dtype):
     benchmarks and tests can start the reference from exactly where ``fit`` starts.
     """
     rng = np.random.default_rng(random_state)
-    P = rng.normal(0.0, init_std, (n_users, n_factors)).astype(dtype)
-    Q = rng.normal(0.0, init_std, (n_items, n_factors)).astype(dtype)
+    P = _normal_rows(rng, init_std, n_users, n_factors, dtype)
+    Q = _normal_rows(rng, init_std, n_items, n_factors, dtype)
     shuffle_state = np.array([rng.integers(0, 2**63)], dtype=np.uint64)
     return P, Q, shuffle_state
+
+
+def _normal_rows(rng, std, n_rows, n_columns, dtype, block=1 << 20):
+    """N(0, std²) draws in ``dtype``, made in float64 blocks of rows.
+
+    The same stream as one float64 draw of the whole matrix cast to ``dtype``
+    (so float32 and float64 models start from the same factors), without a
+    full-size float64 temporary.
+    """
+    out = np.empty((n_rows, n_columns), dtype=dtype)
+    rows = max(1, block // max(n_columns, 1))
+    for start in range(0, n_rows, rows):
+        stop = min(start + rows, n_rows)
+        out[start:stop] = rng.normal(0.0, std, (stop - start, n_columns))
+    return out
 
 
 def use_prefetch(P, Q, method):
@@ -494,7 +542,7 @@ def _train(train, valid, params, progress, owned=False):
     # The one copy of the ratings: in the factor dtype, shuffled in place.
     users = train.users if owned else train.users.copy()
     items = train.items if owned else train.items.copy()
-    values = train.values.astype(dtype)
+    values = _ratings_in_dtype(train.values, dtype)
     mu = float(train.values.mean()) if params["biased"] else 0.0
 
     P, Q, shuffle_state = initial_state(
@@ -576,6 +624,28 @@ def _shuffle(users, items, values, state, epoch, params):
         kernels.shuffle_ratings_chunks(users, items, values, state, params["n_threads"])
 
 
+def _ratings_in_dtype(values, dtype):
+    """The ratings cast to the factor dtype; refuse or warn when that loses them."""
+    with np.errstate(over="ignore"):
+        cast = values.astype(dtype)
+    if not np.isfinite(cast).all():
+        raise ValueError(
+            f"ratings up to {np.abs(values).max():g} overflow {dtype.name}; use "
+            "dtype='float64' or rescale the ratings."
+        )
+    change = float(np.abs(cast - values).max()) if values.size else 0.0
+    spread = float(values.std()) if values.size else 0.0
+    if change > 1e-4 * max(spread, np.finfo(dtype).tiny):
+        warnings.warn(
+            f"casting the ratings to {dtype.name} changes them by up to {change:g} "
+            f"(their standard deviation is {spread:g}); use dtype='float64' or "
+            "centre and scale the ratings.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    return cast
+
+
 def _validation_arrays(train, valid, dtype):
     """Validation ratings as indices into the training maps (-1 when unknown)."""
     if valid.user_map == train.user_map and valid.item_map == train.item_map:
@@ -584,7 +654,7 @@ def _validation_arrays(train, valid, dtype):
         u = train.user_map.lookup(valid.raw_users(), "validation users")
         i = train.item_map.lookup(valid.raw_items(), "validation items")
     v.check_nonempty(valid.n_ratings, "the validation set")
-    return u, i, valid.values.astype(dtype)
+    return u, i, _ratings_in_dtype(valid.values, dtype)
 
 
 def _divergence(epoch, lr, values):
@@ -622,14 +692,31 @@ def _items_by_user(ratings):
     return indptr, ratings.items[order]
 
 
-def _ensure_log_handler():
-    """Show progress on stderr when the application has not configured logging."""
+@contextlib.contextmanager
+def _progress_logging(verbose):
+    """Make the per-epoch INFO lines visible for the duration of a verbose fit.
+
+    When the application has configured no logging, a temporary stderr handler is
+    attached; when its levels would hide INFO, the ``fastmf`` logger is lowered to
+    INFO. Both are undone afterwards, so a fit never changes logging for good.
+    """
+    if not verbose:
+        yield
+        return
+    handler = None
     if not logger.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
-        logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+        if handler is not None:
+            logger.removeHandler(handler)
 
 
 def _package_version():
@@ -652,23 +739,6 @@ def _json_params(params):
     return result
 
 
-def _atomic_savez(path, arrays):
-    folder = os.path.dirname(os.path.abspath(path))
-    handle = tempfile.NamedTemporaryFile(
-        dir=folder, prefix=".fastmf-", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
-        raise
-
-
 _REQUIRED = (
     "metadata", "user_factors", "item_factors", "user_bias", "item_bias",
     "global_mean", "user_ids", "item_ids", "seen_indptr", "seen_items",
@@ -676,41 +746,56 @@ _REQUIRED = (
 
 
 def _model_from_arrays(cls, arrays, path):
+    def fail(reason):
+        raise ValueError(f"{path}: {reason}")
+
     missing = [name for name in _REQUIRED if name not in arrays]
     if missing:
-        raise ValueError(f"{path} is not a fastmf model: missing {', '.join(missing)}.")
+        fail(f"not a fastmf model: missing {', '.join(missing)}.")
     try:
         metadata = json.loads(str(arrays["metadata"]))
     except json.JSONDecodeError:
-        raise ValueError(
-            f"{path} is not a fastmf model: unreadable metadata."
-        ) from None
-    if metadata.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{path} is not a fastmf model file.")
+        fail("not a fastmf model: unreadable metadata.")
+    if not isinstance(metadata, dict) or metadata.get("format") != MODEL_FORMAT:
+        fail("not a fastmf model file.")
     if metadata.get("format_version") != MODEL_FORMAT_VERSION:
-        raise ValueError(
-            f"{path} uses model format version {metadata.get('format_version')}; "
-            f"this fastmf reads version {MODEL_FORMAT_VERSION}."
+        fail(
+            f"model format version {metadata.get('format_version')}; this fastmf "
+            f"reads version {MODEL_FORMAT_VERSION}."
         )
+
+    params = metadata.get("params")
+    if not isinstance(params, dict) or set(params) - set(cls._param_names()):
+        fail("the stored parameters are not those of this model.")
+    model = cls(**params)
+    checked = model._validated_params()
 
     P, Q = arrays["user_factors"], arrays["item_factors"]
     bu, bi = arrays["user_bias"], arrays["item_bias"]
-    consistent = (
+    mu, indptr, seen = (
+        arrays["global_mean"],
+        arrays["seen_indptr"],
+        arrays["seen_items"],
+    )
+    user_ids, item_ids = arrays["user_ids"], arrays["item_ids"]
+    dtype = checked["dtype"]
+    shapes_ok = (
         P.ndim == 2
         and Q.ndim == 2
-        and P.shape[1] == Q.shape[1]
-        and P.dtype == Q.dtype == bu.dtype == bi.dtype
-        and P.dtype in (np.float32, np.float64)
+        and P.shape[1] == Q.shape[1] == checked["n_factors"]
+        and P.dtype == Q.dtype == bu.dtype == bi.dtype == dtype
         and bu.shape == (P.shape[0],)
         and bi.shape == (Q.shape[0],)
-        and arrays["user_ids"].shape == (P.shape[0],)
-        and arrays["item_ids"].shape == (Q.shape[0],)
-        and arrays["seen_indptr"].shape == (P.shape[0] + 1,)
+        and mu.shape == ()
+        and user_ids.shape == (P.shape[0],)
+        and item_ids.shape == (Q.shape[0],)
+        and indptr.shape == (P.shape[0] + 1,)
+        and indptr.dtype.kind == "i"
+        and seen.ndim == 1
+        and seen.dtype.kind == "i"
     )
-    if not consistent:
-        raise ValueError(
-            f"{path}: the model's arrays have inconsistent shapes or dtypes."
-        )
+    if not shapes_ok:
+        fail("the model's arrays have inconsistent shapes or dtypes.")
     for name in (
         "user_factors",
         "item_factors",
@@ -719,21 +804,30 @@ def _model_from_arrays(cls, arrays, path):
         "global_mean",
     ):
         if not np.all(np.isfinite(arrays[name])):
-            raise ValueError(f"{path}: {name} holds non-finite values.")
+            fail(f"{name} holds non-finite values.")
+    for name, ids in (("user_ids", user_ids), ("item_ids", item_ids)):
+        if ids.dtype.kind not in "iuUS" or (
+            ids.size > 1 and not np.all(ids[1:] > ids[:-1])
+        ):
+            fail(f"{name} must be sorted, unique integers or strings.")
+    if (
+        indptr[0] != 0
+        or indptr[-1] != seen.size
+        or np.any(np.diff(indptr) < 0)
+        or (seen.size and (seen.min() < 0 or seen.max() >= Q.shape[0]))
+    ):
+        fail("the lists of rated items are inconsistent.")
 
-    model = cls(
-        **{k: val for k, val in metadata["params"].items() if k in cls._param_names()}
-    )
     model.user_factors_ = np.ascontiguousarray(P)
     model.item_factors_ = np.ascontiguousarray(Q)
     model.user_bias_ = bu
     model.item_bias_ = bi
-    model.global_mean_ = float(arrays["global_mean"])
-    model.user_ids_ = arrays["user_ids"]
-    model.item_ids_ = arrays["item_ids"]
-    model.seen_indptr_ = arrays["seen_indptr"]
-    model.seen_items_ = arrays["seen_items"]
-    model.n_ratings_ = int(metadata.get("n_ratings", 0))
+    model.global_mean_ = float(mu)
+    model.user_ids_ = user_ids
+    model.item_ids_ = item_ids
+    model.seen_indptr_ = indptr
+    model.seen_items_ = seen
+    model.n_ratings_ = int(metadata.get("n_ratings", seen.size))
     model.history_ = {
         name[len("history_") :]: arrays[name]
         for name in arrays

@@ -68,3 +68,51 @@ def test_fastmf_command_is_installed_and_shows_help():
     )  # fmt: skip
     assert result.returncode == 0
     assert "examples:" in result.stdout and "--validation" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bench", "--epochs", "0"], "n_epochs must be >= 1"),
+        (["bench", "--factors", "0"], "n_factors must be >= 1"),
+        (["bench", "--threads", "0"], "n_threads must be between 1"),
+        (["bench", "--reg", "-1"], "regularization must be >= 0"),
+        (["bench", "--test-fraction", "1.5"], "--test-fraction must be strictly"),
+        (["bench", "--reference-budget", "nan"], "--reference-budget must be"),
+        (["bench", "--output", "/nonexistent/x.json"], "does not exist"),
+    ],
+)
+def test_bench_rejects_bad_options_before_doing_any_work(argv, message, capsys):
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert status == 1
+    assert message in captured.err and "Traceback" not in captured.err
+    assert "parity check" not in captured.err  # nothing ran
+
+
+def test_train_checks_options_and_destination_before_reading(ratings_csv, capsys):
+    path, _ = ratings_csv
+    assert main(["train", str(path), "--test-fraction", "0"]) == 1
+    assert "--test-fraction must be strictly" in capsys.readouterr().err
+    assert main(["train", str(path), "--save", "/nonexistent/m.npz"]) == 1
+    err = capsys.readouterr().err
+    assert "/nonexistent/m.npz" in err and "does not exist" in err
+    assert "read " not in err  # failed before reading the file
+
+
+def test_separator_escapes_are_decoded(tmp_path, capsys):
+    path = tmp_path / "tabs.txt"
+    path.write_text("1\t2\t3\n2\t1\t4\n3\t3\t5\n")
+    assert main(["train", str(path), "--sep", "\\t", "--epochs", "1"]) == 0
+    assert "read 3 ratings" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_stops_train_quietly(ratings_csv):
+    path, _ = ratings_csv
+    train = f"{sys.executable} -m fastmf.cli train {path} --epochs 200 --factors 2"
+    command = f"{train} | head -1"
+    result = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.startswith("epoch   1")
+    assert "Traceback" not in result.stderr and "Logging error" not in result.stderr

@@ -330,3 +330,134 @@ def test_verbose_logs_one_line_per_epoch(small, caplog):
     )
     lines = [r.getMessage() for r in caplog.records if "train RMSE" in r.getMessage()]
     assert len(lines) == 3 and lines[0].startswith("epoch   1")
+
+
+# -- robustness -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["biased", "shuffle", "verbose"])
+def test_flags_must_be_booleans(small, name):
+    with pytest.raises(TypeError, match=f"{name} must be True or False; got 'no'"):
+        MatrixFactorization(**{name: "no"}).fit(small)
+
+
+def test_float32_and_float64_models_start_from_the_same_draw():
+    from fastmf.model import _normal_rows
+
+    P32, Q32, s32 = initial_state(3, 50, 40, 7, 0.1, np.float32)
+    P64, Q64, s64 = initial_state(3, 50, 40, 7, 0.1, np.float64)
+    np.testing.assert_array_equal(P32, P64.astype(np.float32))
+    np.testing.assert_array_equal(Q32, Q64.astype(np.float32))
+    assert s32 == s64
+    # Drawing in small blocks gives the same stream as one draw.
+    blocked = _normal_rows(np.random.default_rng(3), 0.1, 50, 7, np.float64, block=9)
+    np.testing.assert_array_equal(blocked, P64)
+
+
+def test_ratings_beyond_float32_are_refused_and_lossy_ones_warned():
+    users, items = [0, 1, 2], [0, 1, 0]
+    with pytest.raises(ValueError, match=r"overflow float32.*dtype='float64'"):
+        MatrixFactorization(n_epochs=1).fit((users, items, [1e39, 1.0, 2.0]))
+    with pytest.warns(RuntimeWarning, match="changes them by up to"):
+        MatrixFactorization(n_epochs=1, learning_rate=1e-20).fit(
+            (users, items, [1e8 + 1, 1e8 + 3, 1e8 + 5])
+        )
+
+
+def test_recommend_takes_one_user(small):
+    model = MatrixFactorization(n_factors=2, n_epochs=1, random_state=0).fit(small)
+    with pytest.raises(TypeError, match="one user id"):
+        model.recommend([small[0][0], small[0][1]])
+
+
+def test_verbose_fit_without_logging_configured_prints_then_cleans_up():
+    import subprocess
+    import sys
+
+    script = (
+        "import logging\n"
+        "from fastmf import MatrixFactorization\n"
+        "MatrixFactorization(n_factors=2, n_epochs=2, verbose=True, random_state=0)"
+        ".fit(([1, 2, 3], [1, 1, 2], [4.0, 3.0, 5.0]))\n"
+        "logger = logging.getLogger('fastmf')\n"
+        "print(len(logger.handlers), logger.level, logger.propagate)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stderr.count("train RMSE") == 2
+    assert result.stdout.split() == ["0", "0", "True"]
+
+
+def test_verbose_shows_progress_under_an_application_log_level_of_warning(small):
+    import logging
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        MatrixFactorization(n_factors=2, n_epochs=2, verbose=True, random_state=0).fit(
+            small
+        )
+    finally:
+        root.removeHandler(handler)
+    assert sum("train RMSE" in r.getMessage() for r in records) == 2
+
+
+def test_save_checks_the_destination_first_and_respects_the_umask(small, tmp_path):
+    import os
+    import stat
+
+    model = MatrixFactorization(n_factors=2, n_epochs=1, random_state=0).fit(small)
+    with pytest.raises(FileNotFoundError, match=r"missing.*does not exist"):
+        model.save(tmp_path / "missing" / "m.npz")
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        model.save(tmp_path)
+
+    old = os.umask(0o022)
+    try:
+        model.save(tmp_path / "m.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "m.npz").stat().st_mode) == 0o644
+
+
+def _tamper(model, tmp_path, **changes):
+    import json
+
+    model.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    for key, value in changes.items():
+        if key == "params":
+            meta = json.loads(str(arrays["metadata"]))
+            meta["params"].update(value)
+            arrays["metadata"] = np.array(json.dumps(meta))
+        else:
+            arrays[key] = value
+    np.savez(tmp_path / "t.npz", **arrays)
+    return tmp_path / "t.npz"
+
+
+def test_load_rejects_tampered_models(small, tmp_path):
+    model = MatrixFactorization(n_factors=2, n_epochs=1, random_state=0).fit(small)
+    cases = [
+        ({"user_ids": model.user_ids_[::-1].copy()}, "user_ids must be sorted"),
+        ({"seen_items": model.seen_items_ + 10_000}, "rated items are inconsistent"),
+        ({"seen_indptr": -model.seen_indptr_}, "rated items are inconsistent"),
+        ({"params": {"n_factors": "lots"}}, "n_factors must be an integer"),
+        ({"params": {"n_factors": 3}}, "inconsistent shapes"),
+        ({"global_mean": np.array([1.0, 2.0])}, "inconsistent shapes"),
+        ({"metadata": np.array("[1, 2]")}, "not a fastmf model"),
+    ]
+    for changes, message in cases:
+        with pytest.raises(ValueError, match=message):
+            MatrixFactorization.load(_tamper(model, tmp_path, **changes))
+
+    np.save(tmp_path / "array.npy", np.ones(3))
+    with pytest.raises(ValueError, match="single NumPy array"):
+        MatrixFactorization.load(tmp_path / "array.npy")
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        MatrixFactorization.load(tmp_path / "none.npz")

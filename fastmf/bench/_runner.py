@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from .. import kernels
+from .._validation import check_real
 from ..model import MatrixFactorization, initial_state
 from ..reference import ReferenceMF
 
@@ -69,6 +70,15 @@ def run_benchmark(
         Called with a short text before each step.
     """
     say = progress or (lambda text: None)
+    # Every setting is checked before anything runs, the reference included.
+    for method in methods:
+        for dtype in dtypes:
+            MatrixFactorization(
+                n_factors=n_factors, n_epochs=n_epochs, learning_rate=learning_rate,
+                regularization=regularization, method=method, n_threads=n_threads,
+                dtype=dtype, random_state=seed,
+            )._validated_params()  # fmt: skip
+    reference_budget = check_real(reference_budget, "reference_budget", low=0.0)
     n_threads = n_threads or numba.config.NUMBA_NUM_THREADS
     # The model drops ids without training ratings; do it here too, so the
     # reference starts from exactly the factors the model starts from.
