@@ -50,7 +50,8 @@ def _add_file_options(parser):
     group.add_argument(
         "--sep",
         default=None,
-        help="field separator (guessed: '::', tab, comma, blanks)",
+        help="field separator; backslash escapes such as '\\t' are decoded "
+        "(guessed: '::', tab, comma, ';', '|', blanks)",
     )
     header = group.add_mutually_exclusive_group()
     header.add_argument(

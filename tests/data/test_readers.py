@@ -2,13 +2,16 @@
 
 import bz2
 import gzip
+import io
 import lzma
 import re
+import zipfile
 
 import numpy as np
 import pytest
 
 from fastmf.data import PRESETS, read_ratings
+from fastmf.data._readers import _normalise_line_ends
 from fastmf.exceptions import RatingsFileError
 
 
@@ -200,6 +203,45 @@ def test_utf8_bom_crlf_and_blank_lines(tmp_path):
     _assert_same_rows(ratings, [1, 4], [2, 0], [3.0, 4.5])
 
 
+def test_cr_only_line_endings_read_every_rating(tmp_path):
+    # Classic Mac line ends: with a fourth field, only the first rating used to
+    # come back, the rest of the file read as that field.
+    path = _write(tmp_path, "mac.csv", "1,2,3,100\r4,5,4.5,200\r7,8,1,300")
+
+    _assert_same_rows(read_ratings(path), [1, 4, 7], [2, 5, 8], [3.0, 4.5, 1.0])
+
+
+def test_cr_only_line_endings_with_a_header(tmp_path):
+    # The header used to swallow the whole file: "only a header line".
+    text = "\ufeffuserId,movieId,rating\r\r1,31,2.5\r2,10,4\r"
+    path = _write(tmp_path, "mac.csv", text)
+
+    _assert_same_rows(read_ratings(path), [1, 2], [31, 10], [2.5, 4.0])
+    packed = _write(tmp_path, "mac.csv.gz", gzip.compress(text.encode()))
+    _assert_same_rows(read_ratings(packed), [1, 2], [31, 10], [2.5, 4.0])
+
+
+def test_cr_only_and_mixed_line_endings_keep_line_numbers(tmp_path):
+    mac = _write(tmp_path, "mac.csv", "u,i,r\r1,2,3\r\r4,x,6\r7,8,9\r")
+    # CRLF, CR and LF in one file: each ends one line, as in str.splitlines.
+    mixed = _write(tmp_path, "mixed.csv", "1,2,3\r\n4,5,6\r7,8,9\n10,y,1\r\n")
+
+    with pytest.raises(RatingsFileError, match=r"mac\.csv, line 4, column 2: .*'x'"):
+        read_ratings(mac)
+    with pytest.raises(
+        RatingsFileError, match=r"mixed\.csv, line 4, column 2: .*'y'"
+    ) as info:
+        read_ratings(mixed)
+    assert (info.value.line, info.value.column) == (4, 2)
+
+
+def test_lf_and_crlf_buffers_are_parsed_as_they_are():
+    # The fast path: no copy unless a CR ends a line on its own.
+    for buf in (b"1,2,3\n4,5,6\n", b"1,2,3\r\n4,5,6\r\n", b"1,2,3\r\n4,5,6"):
+        assert _normalise_line_ends(buf) is buf
+    assert _normalise_line_ends(b"1,2,3\r\n4,5,6\r7\r") == b"1,2,3\n4,5,6\n7\n"
+
+
 def test_blank_lines_do_not_shift_line_numbers(tmp_path):
     path = _write(tmp_path, "gaps.csv", "\ufeff1,2,3\n\n\n4,x,5\n")
 
@@ -335,15 +377,128 @@ def test_bad_column_specifications(tmp_path):
         read_ratings(path, columns=(0, 1, -1))
 
 
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"header": "no"}, r"header must be None \(detect\), True or False; got 'no'"),
+        ({"header": "false"}, r"header must be None .*; got 'false'"),
+        ({"header": 1}, r"header must be None .*; got 1"),
+        ({"sep": ""}, r"sep must be a non-empty string .*; got ''"),
+        ({"sep": 44}, r"sep must be a non-empty string .*; got 44"),
+        ({"sep": b","}, r"sep must be a non-empty string .*; got b','"),
+        ({"sep": ",\n"}, r"sep must not contain a line break"),
+        ({"columns": (0, 0, 2)}, r"columns must be 3 distinct fields .*\(0, 0, 2\)"),
+        ({"columns": ("a", "b", "a")}, r"3 distinct fields"),
+        ({"columns": "uir"}, r"columns must name 3 fields .*got 'uir'"),
+        ({"columns": 3}, r"columns must name 3 fields .*got 3"),
+        ({"columns": (True, 1, 2)}, r"0-based positions or header names; got True"),
+        ({"columns": (0, 1, 2.0)}, r"0-based positions or header names; got 2\.0"),
+        ({"columns": (0, 1, 2), "preset": ""}, r"preset must be one of .*; got ''"),
+    ],
+)
+def test_arguments_are_checked_before_the_file_is_read(tmp_path, options, expected):
+    # The file does not exist: the argument error comes first.
+    with pytest.raises(ValueError, match=expected):
+        read_ratings(tmp_path / "nothere.csv", **options)
+
+
+def test_valid_argument_forms_are_accepted(tmp_path):
+    path = _write(tmp_path, "h.csv", HEADER_CSV)
+
+    for options in (
+        {"header": np.True_},
+        {"columns": [0, 1, 2]},
+        {"columns": np.array([0, 1, 2])},
+        {"columns": (np.int32(0), "movieId", 2)},
+    ):
+        _assert_same_rows(read_ratings(path, **options), [1, 2], [31, 10], [2.5, 4.0])
+
+
+def test_a_name_and_a_position_for_the_same_field(tmp_path):
+    path = _write(tmp_path, "h.csv", HEADER_CSV)
+
+    with pytest.raises(ValueError, match=r"select the same field twice"):
+        read_ratings(path, columns=(0, "userId", 2))
+
+
 def test_separator_guess_and_override(tmp_path):
     semicolons = _write(tmp_path, "s.txt", "1;2;3\n4;5;1.5\n")
     colons = _write(tmp_path, "c.dat", "1::2::3::0\n4::5::1.5::0\n")
 
     with pytest.raises(RatingsFileError, match=r"line 1"):
-        read_ratings(semicolons)  # ';' is not among the guessed separators
+        read_ratings(semicolons, sep=",")
     _assert_same_rows(read_ratings(semicolons, sep=";"), [1, 4], [2, 5], [3.0, 1.5])
     _assert_same_rows(read_ratings(colons), [1, 4], [2, 5], [3.0, 1.5])
     _assert_same_rows(read_ratings(colons, preset="ml-1m"), [1, 4], [2, 5], [3.0, 1.5])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1;2;3\n4;5;1.5\n",
+        "user;item;rating\n1;2;3\n4;5;1.5\n",
+        "1|2|3|x\n4|5|1.5|y\n",
+        "1 | 2 | 3\n4 | 5 | 1.5\n",
+    ],
+    ids=["semicolon", "semicolon-header", "pipe", "spaced-pipe"],
+)
+def test_semicolon_and_pipe_separators_are_guessed(tmp_path, text):
+    path = _write(tmp_path, "s.txt", text)
+
+    _assert_same_rows(read_ratings(path), [1, 4], [2, 5], [3.0, 1.5])
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "where", "hint"),
+    [
+        # A European CSV: decimal commas make ',' the guess.
+        ("1;2;4,5\n3;4;2\n", {}, r"line 1, column 3: missing", ";"),
+        ("1;2;3\n", {"sep": ","}, r"line 1, column 2: missing", ";"),
+        ("1;2;3\n", {"sep": ",", "header": False}, r"line 1, column 1: expected", ";"),
+        ("1|2|3\n", {"preset": "ml-100k"}, r"line 1, column 1: expected", "|"),
+        ("1,2,3\n4:5:6\n", {}, r"line 2, column 1: expected", ":"),
+        ("1::2::3\n", {"sep": ","}, r"line 1, column 2: missing", "::"),
+        ("1\t2\t3\n", {"sep": ","}, r"line 1, column 2: missing", "\t"),
+        ("1,2,3\n4 5,6,7\n", {}, r"line 2, column 1: expected", " "),
+        ("1 2 3\n4,5,6\n", {}, r"line 2, column 1: expected", ","),
+        (
+            "userId;movieId;rating\n1;2;3\n",
+            {"sep": ",", "header": True},
+            r"line 2, column 1: expected",
+            ";",
+        ),
+    ],
+)
+def test_unparsable_first_field_names_the_likely_separator(
+    tmp_path, text, options, where, hint
+):
+    path = _write(tmp_path, "s.txt", text)
+
+    with pytest.raises(RatingsFileError, match=where) as info:
+        read_ratings(path, **options)
+
+    expected = (
+        f" The fields may be separated by {hint!r}: pass sep={hint!r} (CLI: --sep)."
+    )
+    assert str(info.value).endswith(expected), str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("1,2,3\n4,5\n", {}),  # a short line
+        ("1,2,3\n4, 5\n", {}),  # blanks after the separator are no separator
+        ("1,2,3\n4,x;y,5\n", {}),  # the bad field is not the first
+        ("user id,item id,rating\n1,2,3\n", {"header": False}),  # a header's blank
+    ],
+)
+def test_no_separator_hint_without_reason(tmp_path, text, options):
+    path = _write(tmp_path, "s.txt", text)
+
+    with pytest.raises(RatingsFileError) as info:
+        read_ratings(path, **options)
+
+    assert "sep=" not in str(info.value)
 
 
 def test_presets(tmp_path):
@@ -385,6 +540,66 @@ def test_empty_compressed_file(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nothere\.csv: no such ratings file"):
         read_ratings(tmp_path / "nothere.csv")
+
+
+def test_directory_is_named_in_the_error(tmp_path):
+    folder = tmp_path / "ratings"
+    folder.mkdir()
+
+    with pytest.raises(
+        IsADirectoryError, match=rf"^{re.escape(str(folder))}: is a directory, not a"
+    ):
+        read_ratings(folder)
+
+
+def _zip(text):
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("ratings.csv", text)
+    return packed.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("1,2,3\n4,5,6\n".encode("utf-16"), "is UTF-16 encoded; save it as UTF-8"),
+        ("1,2,3\n".encode("utf-16-be"), r"does not look like a text file \(it "),
+        (b"\xfe\xff" + "1,2,3\n".encode("utf-16-be"), "is UTF-16 encoded"),
+        ("1,2,3\n".encode("utf-32"), "is UTF-32 encoded; save it as UTF-8"),
+        (gzip.compress("1,2,3\n".encode("utf-16")), "is UTF-16 encoded"),
+        (
+            b"1,2,3\n4,5,6\n\x00\x01\x02",
+            r"does not look like a text file \(it contains NUL bytes\)\.$",
+        ),
+        (bz2.compress(b"1,2,3\n\x00\n"), r"does not look like a text file"),
+        (_zip("1,2,3\n"), r"is a zip archive; extract the ratings file first\.$"),
+        (
+            b"\x28\xb5\x2f\xfd\x20\x06\x31\x00\x00",
+            r"is zstd-compressed, which is not supported; decompress it or use "
+            r"gzip, bz2 or xz\.$",
+        ),
+    ],
+    ids=[
+        "utf16-le",
+        "utf16-be-no-mark",
+        "utf16-be",
+        "utf32",
+        "gzip-utf16",
+        "binary",
+        "bz2-binary",
+        "zip",
+        "zstd",
+    ],
+)
+def test_non_text_files_are_named_as_such(tmp_path, content, reason):
+    path = _write(tmp_path, "ratings.csv", content)
+
+    with pytest.raises(RatingsFileError, match=rf"^{re.escape(str(path))}: ") as info:
+        read_ratings(path)
+
+    assert re.search(reason, str(info.value)), str(info.value)
+    assert "header=True" not in str(info.value)
+    assert info.value.path == str(path)
 
 
 # -- malformed lines ----------------------------------------------------------------
@@ -453,6 +668,24 @@ def test_missing_selected_column_is_a_file_error(tmp_path):
         RatingsFileError, match=r"few\.csv, line 1, column 6: .*found 4: '1,2,3,4'"
     ):
         read_ratings(path, columns=(0, 1, 5))
+
+
+@pytest.mark.parametrize("columns", [(0, 1, 9), (9, 0, 1)])
+def test_selected_column_beyond_a_header_line_is_missing_on_line_1(tmp_path, columns):
+    # The header's fields are not numbers, but the line is not taken for data
+    # with a hint to declare a header: it lacks the selected column.
+    path = _write(tmp_path, "h.csv", HEADER_CSV)
+
+    with pytest.raises(RatingsFileError) as info:
+        read_ratings(path, columns=columns)
+
+    message = str(info.value)
+    assert message.startswith(
+        f"{path}, line 1, column 10: missing; expected at least 10 fields, found 4: "
+        "'userId,movieId,rating,timestamp'."
+    ), message
+    assert "header=True" not in message
+    assert (info.value.line, info.value.column) == (1, 10)
 
 
 def test_error_in_a_compressed_file_names_its_line(tmp_path):
