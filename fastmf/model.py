@@ -109,11 +109,16 @@ class MatrixFactorization:
         ``mu``; 0 for an unbiased model.
     user_ids_, item_ids_ : ndarray
         Raw id of each row of the factor matrices (sorted).
+    seen_indptr_, seen_items_ : ndarray (int64, int32)
+        The items each user rated in training, in CSR layout (user ``u`` rated
+        ``seen_items_[seen_indptr_[u]:seen_indptr_[u + 1]]``); ``recommend`` leaves
+        them out. They take 4 bytes per training rating.
     history_ : dict of ndarray
         One entry per epoch: ``epoch``, ``train_rmse`` (over all training ratings
         after the epoch), ``validation_rmse`` (when a validation set was given),
-        ``seconds`` (shuffle and SGD pass, without the RMSE passes) and
-        ``ratings_per_second``.
+        ``seconds`` (the epoch's shuffle and SGD pass, without the RMSE passes),
+        ``sgd_seconds`` (the SGD pass alone) and ``ratings_per_second`` (training
+        ratings per ``seconds``).
     n_ratings_ : int
         Number of training ratings.
 
