@@ -653,12 +653,12 @@ def _ratings_in_dtype(values, dtype):
 
 def _validation_arrays(train, valid, dtype):
     """Validation ratings as indices into the training maps (-1 when unknown)."""
+    v.check_nonempty(valid.n_ratings, "the validation set")
     if valid.user_map == train.user_map and valid.item_map == train.item_map:
         u, i = valid.users, valid.items
     else:
         u = train.user_map.lookup(valid.raw_users(), "validation users")
         i = train.item_map.lookup(valid.raw_items(), "validation items")
-    v.check_nonempty(valid.n_ratings, "the validation set")
     return u, i, _ratings_in_dtype(valid.values, dtype)
 
 
@@ -674,18 +674,15 @@ def _divergence(epoch, lr, values):
     )
 
 
-class _numba_threads:
-    """Context manager: run with ``n`` Numba threads, restore the count after."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def __enter__(self):
-        self.previous = numba.get_num_threads()
-        numba.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        numba.set_num_threads(self.previous)
+@contextlib.contextmanager
+def _numba_threads(n):
+    """Run with ``n`` Numba threads; restore the previous count after, even on error."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def _items_by_user(ratings):
