@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import kernels
 from .._validation import check_real
+from ..metrics import rmse
 from ..model import MatrixFactorization, initial_state
 from ..reference import ReferenceMF
 
@@ -26,6 +27,9 @@ PARITY_EPOCHS = 3
 
 #: Ratings timed to estimate the reference's speed before deciding how to run it.
 PROBE_RATINGS = 2_000
+
+#: The reference starts from the factors the model draws with its default spread.
+INIT_STD = MatrixFactorization().init_std
 
 
 def run_benchmark(
@@ -150,8 +154,7 @@ def _kernel_row(train, test, settings, method, dtype, threads):
 
 
 def _test_rmse(model, test):
-    predictions = model.predict(test.raw_users(), test.raw_items())
-    return float(np.sqrt(np.mean((test.values - predictions) ** 2)))
+    return rmse(test.values, model.predict(test.raw_users(), test.raw_items()))
 
 
 def _epoch_orders(n_ratings, state, n_epochs):
@@ -170,7 +173,7 @@ def _epoch_orders(n_ratings, state, n_epochs):
 def _reference_start(train, settings):
     P, Q, state = initial_state(
         settings["seed"], train.n_users, train.n_items, settings["n_factors"],
-        0.05, np.float64,
+        INIT_STD, np.float64,
     )  # fmt: skip
     return P, Q, state
 
@@ -253,7 +256,7 @@ def parity_check(train, n_factors, learning_rate, regularization, seed):
     items = train.items[:n].copy()
     values = train.values[:n].copy()
     P, Q, state = initial_state(
-        seed, train.n_users, train.n_items, n_factors, 0.05, np.float64
+        seed, train.n_users, train.n_items, n_factors, INIT_STD, np.float64
     )
     reference = ReferenceMF(users, items, values, P, Q, learning_rate, regularization)
     bu, bi = np.zeros(train.n_users), np.zeros(train.n_items)
