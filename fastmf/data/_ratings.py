@@ -213,17 +213,25 @@ class Ratings:
         ``(n_users, n_items)``.
     user_map, item_map : IdMap
         Raw id of every index; the identity when the ratings were given as indices.
+    timestamps : ndarray of int64, shape (n,), or None
+        When each rating was made (seconds since the epoch), where the source has
+        them; used by time-ordered splits.
     """
 
-    __slots__ = ("item_map", "items", "shape", "user_map", "users", "values")
+    __slots__ = (
+        "item_map", "items", "shape", "timestamps", "user_map", "users", "values",
+    )  # fmt: skip
 
-    def __init__(self, users, items, values, shape, user_map=None, item_map=None):
+    def __init__(
+        self, users, items, values, shape, user_map=None, item_map=None, timestamps=None
+    ):
         self.users = users
         self.items = items
         self.values = values
         self.shape = (int(shape[0]), int(shape[1]))
         self.user_map = user_map if user_map is not None else IdMap.identity(shape[0])
         self.item_map = item_map if item_map is not None else IdMap.identity(shape[1])
+        self.timestamps = timestamps
 
     # -- constructors ---------------------------------------------------------------
 
@@ -361,6 +369,7 @@ class Ratings:
             self.shape,
             self.user_map,
             self.item_map,
+            None if self.timestamps is None else self.timestamps[index],
         )
 
     def compact(self):
@@ -381,7 +390,10 @@ class Ratings:
         if items is not None:
             item_map, item_index = self.item_map.take(items[0]), items[1]
         shape = (len(user_map), len(item_map))
-        return Ratings(user_index, item_index, self.values, shape, user_map, item_map)
+        return Ratings(
+            user_index, item_index, self.values, shape, user_map, item_map,
+            self.timestamps,
+        )  # fmt: skip
 
     def raw_users(self):
         """Raw user id of every rating."""
