@@ -43,6 +43,13 @@ def _add_model_options(parser):
         "--threads", type=int, default=None, help="threads for parallel kernels (all)"
     )
     group.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    group.add_argument(
+        "--duplicates",
+        choices=["error", "last", "mean", "keep"],
+        default="error",
+        help="what to do with a (user, item) pair rated more than once: refuse "
+        "(default), keep the last rating, their mean, or every row",
+    )
 
 
 def _add_file_options(parser):
@@ -212,6 +219,7 @@ def _model(args, **fixed):
         regularization=args.regularization,
         n_threads=args.threads,
         random_state=args.seed,
+        duplicates=args.duplicates,
         **fixed,
     )
     model._validated_params()
@@ -221,7 +229,7 @@ def _model(args, **fixed):
 def _bench(args):
     from ._io import atomic_write, check_writable
     from .bench import format_table, run_benchmark
-    from .data import synthetic_ratings, train_test_split
+    from .data import resolve_duplicates, synthetic_ratings, train_test_split
 
     for method in args.methods:
         for dtype in args.dtype:
@@ -249,6 +257,8 @@ def _bench(args):
             f"synthetic ({args.synthetic_ratings:,} ratings, {args.synthetic_users:,} "
             f"users × {args.synthetic_items:,} items, seed {args.seed})"
         )
+    # The same duplicates policy for the reference and every kernel variant.
+    ratings = resolve_duplicates(ratings, args.duplicates)
     train, test = train_test_split(ratings, args.test_fraction, random_state=args.seed)
 
     def progress(text):

@@ -24,6 +24,7 @@ from . import kernels
 from ._config import PREFETCH_MIN_BYTES
 from ._io import atomic_write
 from .data import IdMap, Ratings
+from .data._duplicates import check_policy, resolve_duplicates
 from .exceptions import DivergenceError
 
 logger = logging.getLogger("fastmf")
@@ -98,6 +99,10 @@ class MatrixFactorization:
     verbose : bool, default False
         Log one line per epoch on the ``fastmf`` logger (shown on stderr when
         logging is not configured).
+    duplicates : {"error", "last", "mean", "keep"}, default "error"
+        What to do with a (user, item) pair rated more than once: refuse, listing
+        the pairs; keep the last rating; keep their mean; or train on every row.
+        Never summed. The count and the policy applied are logged.
 
     Attributes
     ----------
@@ -120,7 +125,9 @@ class MatrixFactorization:
         ``sgd_seconds`` (the SGD pass alone) and ``ratings_per_second`` (training
         ratings per ``seconds``).
     n_ratings_ : int
-        Number of training ratings.
+        Number of training ratings, after the duplicates policy.
+    n_duplicates_ : int
+        Rows the duplicates policy merged or dropped (0 when no pair repeats).
 
     Notes
     -----
@@ -164,6 +171,7 @@ class MatrixFactorization:
         shuffle=True,
         random_state=None,
         verbose=False,
+        duplicates="error",
     ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -177,6 +185,7 @@ class MatrixFactorization:
         self.shuffle = shuffle
         self.random_state = random_state
         self.verbose = verbose
+        self.duplicates = duplicates
 
     # -- scikit-learn conventions ---------------------------------------------------
 
@@ -227,6 +236,7 @@ class MatrixFactorization:
             "shuffle": v.check_bool(self.shuffle, "shuffle"),
             "verbose": v.check_bool(self.verbose, "verbose"),
             "random_state": v.check_random_state(self.random_state),
+            "duplicates": check_policy(self.duplicates),
         }
 
     # -- training -------------------------------------------------------------------
@@ -260,6 +270,8 @@ class MatrixFactorization:
         params = self._validated_params()
         train = as_ratings(ratings, "ratings")
         v.check_nonempty(train.n_ratings, "the training set")
+        n_given = train.n_ratings
+        train = resolve_duplicates(train, params["duplicates"])
         # Ids without a training rating (say, users only in a test split that
         # shares the id maps) get no factors: they are unknown to the model and
         # predicted by the documented fallback, never from untrained factors.
@@ -271,6 +283,7 @@ class MatrixFactorization:
         with _progress_logging(params["verbose"]):
             state = _train(train, valid, params, self._progress, owned)
         self._set_fit(train, state)
+        self.n_duplicates_ = n_given - train.n_ratings
         return self
 
     def _progress(self, row):
@@ -428,6 +441,7 @@ class MatrixFactorization:
             "fastmf_version": _package_version(),
             "params": _json_params(self.get_params()),
             "n_ratings": int(self.n_ratings_),
+            "n_duplicates": int(self.n_duplicates_),
         }
         arrays = {
             "metadata": np.array(json.dumps(metadata)),
@@ -830,6 +844,7 @@ def _model_from_arrays(cls, arrays, path):
     model.seen_indptr_ = indptr
     model.seen_items_ = seen
     model.n_ratings_ = int(metadata.get("n_ratings", seen.size))
+    model.n_duplicates_ = int(metadata.get("n_duplicates", 0))
     model.history_ = {
         name[len("history_") :]: arrays[name]
         for name in arrays
