@@ -3,6 +3,8 @@
 Each option is a decision with a reason; change them here, never per call site.
 """
 
+import warnings
+
 # ``fastmath`` without ``nnan`` and ``ninf``: the compiler may reassociate the dot
 # product (so it vectorises) and contract multiply-adds, but it must keep NaN and
 # infinity semantics, because divergence is detected by checking the epoch's loss
@@ -12,9 +14,44 @@ Each option is a decision with a reason; change them here, never per call site.
 # seeded fit gave different bits in a second process. It bought no speed.
 FASTMATH = {"arcp", "contract", "afn", "reassoc"}
 
+
+
+def _disk_cache_available():
+    """Whether Numba can find a writable place for its on-disk cache.
+
+    Numba looks beside the source, then in the user's cache folder, then in
+    NUMBA_CACHE_DIR; when none is writable (a read-only install with no usable
+    home), a kernel declared with ``cache=True`` fails at import. Ask Numba's own
+    cache machinery the same question once, here.
+    """
+    try:
+        from numba.core.caching import FunctionCache
+    except ImportError:  # the internal module moved: let Numba decide per kernel
+        return True
+
+    def probe():
+        pass
+
+    try:
+        FunctionCache(probe)
+    except RuntimeError:
+        return False
+    return True
+
+
 # Cache compiled machine code on disk so a second process loads instead of compiling.
 # Every kernel takes only arrays and scalars, which is what on-disk caching needs.
-CACHE = True
+# Without a writable cache location the kernels are compiled in memory instead.
+CACHE = _disk_cache_available()
+if not CACHE:
+    warnings.warn(
+        "fastmf: Numba has no writable folder for its on-disk cache (read-only "
+        "install, no usable home folder, NUMBA_CACHE_DIR unset); the kernels are "
+        "compiled in memory at every import, which takes 10-20 s. Set "
+        "NUMBA_CACHE_DIR to a writable folder to keep them.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 # Release the GIL inside kernels so callers can train or predict from several Python
 # threads at once.
