@@ -112,6 +112,8 @@ class MatrixFactorization:
     item_bias_ : ndarray, shape (n_items,)
     global_mean_ : float
         ``mu``; 0 for an unbiased model.
+    rating_scale_ : tuple of float
+        Lowest and highest training rating; ``predict`` clips to it by default.
     user_ids_, item_ids_ : ndarray
         Raw id of each row of the factor matrices (sorted).
     seen_indptr_, seen_items_ : ndarray (int64, int32)
@@ -315,11 +317,12 @@ class MatrixFactorization:
         self.item_ids_ = train.item_map.ids
         self.seen_indptr_, self.seen_items_ = _items_by_user(train)
         self.n_ratings_ = train.n_ratings
+        self.rating_scale_ = (float(train.values.min()), float(train.values.max()))
         self.history_ = state["history"]
 
     # -- prediction -----------------------------------------------------------------
 
-    def predict(self, users, items, return_unknown=False):
+    def predict(self, users, items, return_unknown=False, clip=True):
         """Predicted ratings of raw (user, item) pairs.
 
         Parameters
@@ -329,15 +332,19 @@ class MatrixFactorization:
         return_unknown : bool, default False
             Also return a boolean array, True where the user or the item was not
             seen in training and the fallback ``mu`` + known bias was used.
+        clip : bool, default True
+            Clip predictions to the rating scale seen in training
+            (``rating_scale_``). ``clip=False`` gives the raw model scores
+            ``mu + b_u + b_i + p_u . q_i``, which rankings use.
 
         Returns
         -------
         predictions : ndarray of float64 (a float for scalar input)
-            Raw model scores, not clipped to the rating scale.
         unknown : ndarray of bool
             Only with ``return_unknown=True``.
         """
         v.check_fitted(self)
+        clip = v.check_bool(clip, "clip")
         scalar = np.ndim(users) == 0 and np.ndim(items) == 0
         users = v.as_1d(np.atleast_1d(users), "users")
         items = v.as_1d(np.atleast_1d(items), "items")
@@ -347,6 +354,8 @@ class MatrixFactorization:
 
         out = np.empty(u.size)
         kernels.predict_pairs(u, i, out, *self._parameters())
+        if clip:
+            np.clip(out, *self.rating_scale_, out=out)
         unknown = (u < 0) | (i < 0)
         if scalar:
             out, unknown = out[0], unknown[0]
@@ -361,50 +370,89 @@ class MatrixFactorization:
             self.item_bias_,
         )
 
-    def recommend(self, user, n=10, exclude_seen=True):
-        """Top-``n`` items for one user, best first.
+    def recommend(self, users, n=10, exclude_seen=True, items=None, exclude=None):
+        """Top-``n`` items for one or many users, best first.
+
+        Scores are computed and ranked by a compiled parallel kernel that keeps the
+        ``n`` best items per user in a small heap: no full sort and no users ×
+        items score matrix.
 
         Parameters
         ----------
-        user : scalar
-            Raw user id. An unknown user gets the items with the highest fallback
-            score (``mu + b_i``).
+        users : scalar or array_like
+            Raw user id(s). An unknown user gets the items with the highest
+            fallback score ``mu + b_i``.
         n : int, default 10
-            Number of items; fewer are returned when fewer are candidates.
+            Items per user; fewer are returned when fewer qualify, none for 0.
         exclude_seen : bool, default True
-            Leave out the items the user rated in training.
+            Leave out the items each user rated in training.
+        items : array_like, optional
+            Only rank these raw item ids (unknown ids are ignored).
+        exclude : array_like, optional
+            Raw item ids never to recommend.
 
         Returns
         -------
-        items : ndarray
-            Raw item ids.
-        scores : ndarray of float64
-            Their predicted ratings.
+        (items, scores) for one user, or a list of them for many: raw item ids and
+        their raw (unclipped) scores, best first; ties go to the item trained
+        first in id order.
         """
         v.check_fitted(self)
         n = v.check_int(n, "n", 0)
-        if np.ndim(user) != 0:
-            raise TypeError(
-                f"recommend takes one user id; got {type(user).__name__} of shape "
-                f"{np.shape(user)}. Call it once per user."
-            )
-        u = IdMap(self.user_ids_).lookup(user, "user")
+        exclude_seen = v.check_bool(exclude_seen, "exclude_seen")
+        scalar = np.ndim(users) == 0
+        rows = IdMap(self.user_ids_).lookup(np.atleast_1d(users), "users")
+        candidates, excluded = self._candidates(items, exclude)
 
         mu, P, Q, bu, bi = self._parameters()
-        scores = mu + bi.astype(np.float64)
-        if u >= 0:
-            scores += bu[u] + Q.astype(np.float64) @ P[u].astype(np.float64)
-            if exclude_seen:
-                seen = self.seen_items_[self.seen_indptr_[u] : self.seen_indptr_[u + 1]]
-                scores[seen] = -np.inf
+        out_items, out_scores, counts = _top_n_buffers(rows.size, n)
+        kernels.recommend_top_n(
+            rows, mu, P, Q, bu, bi, candidates, excluded, self.seen_indptr_,
+            self.seen_items_, exclude_seen, out_items, out_scores, counts,
+        )  # fmt: skip
+        return _top_n_results(self.item_ids_, out_items, out_scores, counts, scalar)
 
-        n_candidates = int(np.isfinite(scores).sum())
-        n = min(n, n_candidates)
-        if n == 0:
-            return self.item_ids_[:0], np.zeros(0)
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return self.item_ids_[top], scores[top]
+    def similar_items(self, items, n=10):
+        """The ``n`` items whose factors have the highest cosine with each item's.
+
+        Returns ``(items, similarities)`` for one item or a list of them for many,
+        best first; an item is never its own neighbour. Unknown ids raise.
+        """
+        return self._similar(items, n, self.item_ids_, self.item_factors_, "items")
+
+    def similar_users(self, users, n=10):
+        """The ``n`` users whose factors have the highest cosine with each user's."""
+        return self._similar(users, n, self.user_ids_, self.user_factors_, "users")
+
+    def _similar(self, queries, n, ids, factors, name):
+        v.check_fitted(self)
+        n = v.check_int(n, "n", 0)
+        scalar = np.ndim(queries) == 0
+        rows = IdMap(ids).lookup(np.atleast_1d(queries), name)
+        if (rows < 0).any():
+            unknown = np.atleast_1d(queries)[np.flatnonzero(rows < 0)[0]]
+            raise KeyError(f"{name[:-1]} {unknown!r} was not seen in training.")
+        everything = np.arange(ids.size, dtype=np.int32)
+        out_rows, out_scores, counts = _top_n_buffers(rows.size, n)
+        kernels.similar_top_n(
+            rows, factors, everything, np.zeros(ids.size, dtype=bool), out_rows,
+            out_scores, counts,
+        )  # fmt: skip
+        return _top_n_results(ids, out_rows, out_scores, counts, scalar)
+
+    def _candidates(self, items, exclude):
+        """Candidate item rows and the excluded-item mask of a recommendation."""
+        item_map = IdMap(self.item_ids_)
+        if items is None:
+            candidates = np.arange(self.item_ids_.size, dtype=np.int32)
+        else:
+            rows = item_map.lookup(np.atleast_1d(items), "items")
+            candidates = np.unique(rows[rows >= 0]).astype(np.int32)
+        excluded = np.zeros(self.item_ids_.size, dtype=bool)
+        if exclude is not None:
+            rows = item_map.lookup(np.atleast_1d(exclude), "exclude")
+            excluded[rows[rows >= 0]] = True
+        return candidates, excluded
 
     def full_matrix(self, max_entries=FULL_MATRIX_LIMIT):
         """The completed users × items matrix of predictions, for small problems.
@@ -450,6 +498,7 @@ class MatrixFactorization:
             "user_bias": self.user_bias_,
             "item_bias": self.item_bias_,
             "global_mean": np.array(self.global_mean_),
+            "rating_scale": np.array(self.rating_scale_),
             "user_ids": self.user_ids_,
             "item_ids": self.item_ids_,
             "seen_indptr": self.seen_indptr_,
@@ -699,6 +748,23 @@ def _numba_threads(n):
         numba.set_num_threads(previous)
 
 
+def _top_n_buffers(n_queries, n):
+    return (
+        np.empty((n_queries, n), dtype=np.int32),
+        np.empty((n_queries, n), dtype=np.float64),
+        np.empty(n_queries, dtype=np.int64),
+    )
+
+
+def _top_n_results(ids, rows, scores, counts, scalar):
+    """Raw ids and scores per query, trimmed to what each query got."""
+    results = [
+        (ids[rows[q, :count]], scores[q, :count].copy())
+        for q, count in enumerate(counts.tolist())
+    ]
+    return results[0] if scalar else results
+
+
 def _items_by_user(ratings):
     """CSR layout of the rated items of each user: (indptr, items)."""
     order = np.argsort(ratings.users, kind="stable")
@@ -757,7 +823,8 @@ def _json_params(params):
 
 _REQUIRED = (
     "metadata", "user_factors", "item_factors", "user_bias", "item_bias",
-    "global_mean", "user_ids", "item_ids", "seen_indptr", "seen_items",
+    "global_mean", "rating_scale", "user_ids", "item_ids", "seen_indptr",
+    "seen_items",
 )  # fmt: skip
 
 
@@ -812,13 +879,13 @@ def _model_from_arrays(cls, arrays, path):
     )
     if not shapes_ok:
         fail("the model's arrays have inconsistent shapes or dtypes.")
+    scale = arrays["rating_scale"]
+    if scale.shape != (2,) or not scale[0] <= scale[1]:
+        fail("rating_scale must be (lowest, highest).")
     for name in (
-        "user_factors",
-        "item_factors",
-        "user_bias",
-        "item_bias",
-        "global_mean",
-    ):
+        "user_factors", "item_factors", "user_bias", "item_bias", "global_mean",
+        "rating_scale",
+    ):  # fmt: skip
         if not np.all(np.isfinite(arrays[name])):
             fail(f"{name} holds non-finite values.")
     for name, ids in (("user_ids", user_ids), ("item_ids", item_ids)):
@@ -839,6 +906,7 @@ def _model_from_arrays(cls, arrays, path):
     model.user_bias_ = bu
     model.item_bias_ = bi
     model.global_mean_ = float(mu)
+    model.rating_scale_ = (float(scale[0]), float(scale[1]))
     model.user_ids_ = user_ids
     model.item_ids_ = item_ids
     model.seen_indptr_ = indptr

@@ -440,7 +440,7 @@ def _model_forced_to_case_25():
 def test_case_25_model_with_forced_predictions():
     model, items = _model_forced_to_case_25()
 
-    predictions = model.predict(CASE_25_USERS, items)
+    predictions = model.predict(CASE_25_USERS, items, clip=False)
 
     np.testing.assert_array_equal(predictions, CASE_25_PRED)
     assert rmse(CASE_25_TRUE, predictions) == pytest.approx(CASE_25_RMSE, abs=1e-12)

@@ -96,7 +96,9 @@ def test_predict_uses_raw_ids_and_flags_the_fallback(small):
         + float(model.item_bias_[i])
         + float(np.dot(model.user_factors_[u].astype(float), model.item_factors_[i]))
     )
-    assert model.predict(users[0], items[0]) == pytest.approx(by_hand, rel=1e-6)
+    assert model.predict(users[0], items[0], clip=False) == pytest.approx(
+        by_hand, rel=1e-6
+    )
 
     predictions, unknown = model.predict(
         [users[0], -5, users[0], -5], [items[0], items[0], 99999, 99999],
@@ -141,11 +143,13 @@ def test_recommend_excludes_seen_items_and_sorts_by_score(small):
     assert len(recommended) == 5
     assert not seen & set(recommended)
     assert np.all(np.diff(scores) <= 0)
-    np.testing.assert_allclose(scores, model.predict([user] * 5, recommended))
+    np.testing.assert_allclose(
+        scores, model.predict([user] * 5, recommended, clip=False)
+    )
 
     # Brute force over every unseen item gives the same top 5.
     candidates = np.array([i for i in model.item_ids_ if i not in seen])
-    all_scores = model.predict(np.full(candidates.size, user), candidates)
+    all_scores = model.predict(np.full(candidates.size, user), candidates, clip=False)
     np.testing.assert_allclose(np.sort(all_scores)[::-1][:5], scores)
 
 
@@ -172,7 +176,7 @@ def test_full_matrix_matches_predict_and_refuses_large_problems(small):
     assert full.shape == (model.user_ids_.size, model.item_ids_.size)
     u, i = np.meshgrid(model.user_ids_, model.item_ids_, indexing="ij")
     np.testing.assert_allclose(
-        full, model.predict(u.ravel(), i.ravel()).reshape(full.shape)
+        full, model.predict(u.ravel(), i.ravel(), clip=False).reshape(full.shape)
     )
     with pytest.raises(MemoryError, match="max_entries=10"):
         model.full_matrix(max_entries=10)
@@ -298,7 +302,7 @@ def test_unbiased_model_has_no_mean_and_no_biases(small):
     expected = np.dot(
         model.user_factors_[ui[0]].astype(float), model.item_factors_[ui[1]]
     )
-    assert model.predict(u, i) == pytest.approx(expected, rel=1e-6)
+    assert model.predict(u, i, clip=False) == pytest.approx(expected, rel=1e-6)
 
 
 def test_get_set_params_and_repr():
@@ -364,10 +368,15 @@ def test_ratings_beyond_float32_are_refused_and_lossy_ones_warned():
         )
 
 
-def test_recommend_takes_one_user(small):
+def test_recommend_for_many_users_matches_one_at_a_time(small):
     model = MatrixFactorization(n_factors=2, n_epochs=1, random_state=0).fit(small)
-    with pytest.raises(TypeError, match="one user id"):
-        model.recommend([small[0][0], small[0][1]])
+    users = [small[0][0], -7, small[0][5]]
+    batch = model.recommend(users, n=4)
+    assert len(batch) == 3
+    for user, (items, scores) in zip(users, batch, strict=True):
+        single_items, single_scores = model.recommend(user, n=4)
+        np.testing.assert_array_equal(items, single_items)
+        np.testing.assert_array_equal(scores, single_scores)
 
 
 def test_verbose_fit_without_logging_configured_prints_then_cleans_up():
@@ -461,3 +470,96 @@ def test_load_rejects_tampered_models(small, tmp_path):
         MatrixFactorization.load(tmp_path / "array.npy")
     with pytest.raises(FileNotFoundError, match="no such model file"):
         MatrixFactorization.load(tmp_path / "none.npz")
+
+
+# -- clipping, recommendation and similarity (CASE-13, -15, -16) -------------------
+
+CASE_13 = (
+    ["g", "g", "g", "h", "h", "k", "k", "m", "m"],
+    ["i1", "i2", "i3", "i1", "i2", "i4", "i5", "i4", "i3"],
+    [5.0, 5.0, 5.0, 5.0, 5.0, 1.0, 1.0, 1.0, 1.0],
+)
+
+
+def test_case_13_clipped_predictions_are_the_raw_scores_clipped():
+    model = MatrixFactorization(
+        n_factors=4, n_epochs=300, learning_rate=0.05, regularization=0.0,
+        random_state=0, dtype="float64",
+    ).fit(CASE_13)  # fmt: skip
+    users, items = np.meshgrid(np.unique(CASE_13[0]), np.unique(CASE_13[1]))
+    users, items = users.ravel(), items.ravel()
+    raw = model.predict(users, items, clip=False)
+    clipped = model.predict(users, items)
+    assert model.rating_scale_ == (1.0, 5.0)
+    assert ((raw < 1) | (raw > 5)).any(), "vacuous: no raw score left the scale"
+    np.testing.assert_array_equal(clipped, np.minimum(np.maximum(raw, 1.0), 5.0))
+    u = np.searchsorted(model.user_ids_, users)
+    i = np.searchsorted(model.item_ids_, items)
+    by_hand = (
+        model.global_mean_ + model.user_bias_[u] + model.item_bias_[i]
+        + np.einsum("ij,ij->i", model.user_factors_[u], model.item_factors_[i])
+    )  # fmt: skip
+    np.testing.assert_allclose(raw, by_hand, rtol=0, atol=1e-12)
+
+
+CASE_15 = (
+    ["u1", "u1", "u2", "u2", "u3", "u3"],
+    ["i1", "i2", "i1", "i3", "i2", "i3"],
+    [5.0, 3.0, 4.0, 1.0, 2.0, 5.0],
+)
+
+
+def test_case_15_recommend_excludes_exactly_the_rated_items():
+    model = MatrixFactorization(n_factors=2, random_state=0).fit(CASE_15)
+    expected = {"u1": ["i3"], "u2": ["i2"], "u3": ["i1"]}
+    for user, items in expected.items():
+        assert model.recommend(user, n=10)[0].tolist() == items
+        everything, scores = model.recommend(user, n=10, exclude_seen=False)
+        assert sorted(everything.tolist()) == ["i1", "i2", "i3"]
+        assert np.all(np.diff(scores) <= 0)
+
+
+def test_case_16_result_sizes():
+    model = MatrixFactorization(n_factors=2, random_state=0).fit(CASE_15)
+    assert model.recommend("u1", n=100)[0].tolist() == ["i3"]
+    assert len(model.recommend("u1", n=100, exclude_seen=False)[0]) == 3
+    assert len(model.recommend("u1", n=0)[0]) == 0
+    with pytest.raises(ValueError, match="n must be >= 0; got -1"):
+        model.recommend("u1", n=-1)
+    assert len(model.recommend("u1", n=2, exclude=["i3"])[0]) == 0
+
+
+def test_recommend_matches_brute_force_on_random_data(rng):
+    users = rng.integers(0, 60, 2000)
+    items = rng.integers(0, 90, 2000)
+    keys = np.unique(users * 90 + items)
+    data = (keys // 90, keys % 90, rng.integers(1, 6, keys.size).astype(float))
+    model = MatrixFactorization(n_factors=5, n_epochs=5, random_state=1).fit(data)
+    candidates = rng.choice(model.item_ids_, 40, replace=False)
+    for user, (top, scores) in zip(
+        model.user_ids_, model.recommend(model.user_ids_, n=7, items=candidates),
+        strict=True,
+    ):  # fmt: skip
+        seen = set(data[1][data[0] == user])
+        pool = np.array([i for i in candidates if i not in seen])
+        raw = model.predict(np.full(pool.size, user), pool, clip=False)
+        order = np.lexsort((pool, -raw))[:7]
+        np.testing.assert_array_equal(top, pool[order])
+        np.testing.assert_allclose(scores, raw[order], rtol=1e-6)
+
+
+def test_similar_items_by_cosine_match_brute_force(small):
+    model = MatrixFactorization(n_factors=3, n_epochs=5, random_state=0).fit(small)
+    Q = model.item_factors_.astype(float)
+    unit = Q / np.linalg.norm(Q, axis=1, keepdims=True)
+    cosine = unit @ unit.T
+    np.fill_diagonal(cosine, -np.inf)
+    for row, (items, similarities) in enumerate(
+        model.similar_items(model.item_ids_, n=3)
+    ):
+        best = np.argsort(-cosine[row], kind="stable")[:3]
+        np.testing.assert_array_equal(items, model.item_ids_[best])
+        np.testing.assert_allclose(similarities, cosine[row, best], rtol=1e-6)
+    with pytest.raises(KeyError, match="12345"):
+        model.similar_items(12345)
+    assert len(model.similar_users(small[0][0], n=5)[0]) == 5

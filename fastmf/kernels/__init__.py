@@ -22,6 +22,7 @@ from ._random import (  # noqa: E402
     splitmix64_next,
 )
 from ._sgd import sgd_epoch, sgd_epoch_hogwild, sgd_update  # noqa: E402
+from ._topn import recommend_top_n, similar_top_n  # noqa: E402
 
 #: Seconds it took to compile (or load from the on-disk cache) every kernel.
 LOAD_SECONDS = _time.perf_counter() - _started
@@ -32,12 +33,14 @@ __all__ = [
     "predict_pairs",
     "prefetch_row",
     "random_below",
+    "recommend_top_n",
     "sgd_epoch",
     "sgd_epoch_hogwild",
     "sgd_update",
     "shuffle_inplace",
     "shuffle_ratings",
     "shuffle_ratings_chunks",
+    "similar_top_n",
     "splitmix64_next",
     "squared_error_sum",
 ]
