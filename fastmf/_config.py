@@ -15,7 +15,6 @@ import warnings
 FASTMATH = {"arcp", "contract", "afn", "reassoc"}
 
 
-
 def _disk_cache_available():
     """Whether Numba can find a writable place for its on-disk cache.
 
