@@ -140,7 +140,7 @@ def test_sgd_epoch(benchmark, dataset, dtype):
 
     def epoch(users, items, values, mu, P, Q, bu, bi, lr, reg):
         return kernels.sgd_epoch(
-            users, items, values, mu, P, Q, bu, bi, lr, reg, True, prefetch
+            users, items, values, mu, P, Q, bu, bi, lr, reg, True, prefetch, 0
         )
 
     sse = benchmark.pedantic(epoch, setup=setup, rounds=50, warmup_rounds=1)
@@ -164,8 +164,9 @@ def test_sgd_epoch_hogwild(benchmark, dataset):
         # Prefetch on, as the estimator always runs Hogwild: threads evict each
         # other's rows even when the factors would fit in one core's cache.
         return kernels.sgd_epoch_hogwild(
-            users, items, values, mu, P, Q, bu, bi, lr, reg, True, True, n_threads
-        )
+            users, items, values, mu, P, Q, bu, bi, lr, reg, True, True, 0,
+            n_threads,
+        )  # fmt: skip
 
     numba.set_num_threads(n_threads)
     try:
@@ -281,7 +282,7 @@ def test_reference_and_kernel_side_by_side(benchmark, dataset):
             start = time.perf_counter()
             kernels.sgd_epoch(
                 users, items, values, f32(mu), P32, Q32, bu, bi,
-                f32(LEARNING_RATE), f32(REGULARIZATION), True, False,
+                f32(LEARNING_RATE), f32(REGULARIZATION), True, False, 0,
             )  # fmt: skip
             elapsed += time.perf_counter() - start
             sse = kernels.squared_error_sum(users, items, values, mu, P32, Q32, bu, bi)

@@ -622,7 +622,11 @@ def _train(train, valid, params, progress, owned=False):
     valid_arrays = None if valid is None else _validation_arrays(train, valid, dtype)
 
     args = (real(mu), P, Q, bu, bi, real(params["lr"]), real(params["reg"]))
-    flags = (params["biased"], use_prefetch(P, Q, params["method"]))
+    flags = (
+        params["biased"],
+        use_prefetch(P, Q, params["method"]),
+        kernels.FREEZE_NONE,
+    )
     history = {
         "epoch": [], "train_rmse": [], "seconds": [], "sgd_seconds": [],
         "ratings_per_second": [],

@@ -32,6 +32,7 @@ for epoch in range(1, 11):
         users, items, values, np.float32(mu), P, Q, bu, bi, lr, reg,
         True,   # biased
         False,  # prefetch: the factors fit in cache
+        kernels.FREEZE_NONE,  # train users and items
     )  # fmt: skip
     rmse = np.sqrt(kernels.squared_error_sum(users, items, values, mu, P, Q, bu, bi)
                    / n_ratings)  # fmt: skip

@@ -104,7 +104,7 @@ def run_kernel(ratings, P, Q, orders):
         kernels.sgd_epoch(
             ratings.users[order], ratings.items[order], ratings.values[order],
             mu, P, Q, b_u, b_i, float(LEARNING_RATE), float(REGULARIZATION),
-            True, False,
+            True, False, kernels.FREEZE_NONE,
         )  # fmt: skip
         sse = kernels.squared_error_sum(
             ratings.users, ratings.items, ratings.values, mu, P, Q, b_u, b_i

@@ -270,7 +270,7 @@ def parity_check(train, n_factors, learning_rate, regularization, seed):
         kernels.shuffle_inplace(position, position_state)
         kernels.sgd_epoch(
             users, items, values, mu, P, Q, bu, bi, learning_rate, regularization,
-            True, False,
+            True, False, kernels.FREEZE_NONE,
         )  # fmt: skip
         reference.run_epoch(position)
         sse = kernels.squared_error_sum(users, items, values, mu, P, Q, bu, bi)

@@ -21,13 +21,23 @@ from ._random import (  # noqa: E402
     shuffle_ratings_chunks,
     splitmix64_next,
 )
-from ._sgd import sgd_epoch, sgd_epoch_hogwild, sgd_update  # noqa: E402
+from ._sgd import (  # noqa: E402
+    FREEZE_ITEMS,
+    FREEZE_NONE,
+    FREEZE_USERS,
+    sgd_epoch,
+    sgd_epoch_hogwild,
+    sgd_update,
+)
 from ._topn import recommend_top_n, similar_top_n  # noqa: E402
 
 #: Seconds it took to compile (or load from the on-disk cache) every kernel.
 LOAD_SECONDS = _time.perf_counter() - _started
 
 __all__ = [
+    "FREEZE_ITEMS",
+    "FREEZE_NONE",
+    "FREEZE_USERS",
     "error_sum",
     "parse_delimited",
     "predict_pairs",

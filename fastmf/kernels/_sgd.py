@@ -33,7 +33,10 @@ Shared argument conventions (all arrays C-contiguous):
   the current one. It pays when the factors do not fit in the CPU's L2 cache (about
   1.5 times faster on 10M ratings at k = 32) and costs about 10 % when they do
   (MovieLens 100K); :func:`fastmf.model.use_prefetch` chooses by size. Results are
-  identical either way.
+  identical either way;
+- ``frozen``: ``FREEZE_NONE`` (0) trains both sides; ``FREEZE_USERS`` (1) leaves
+  ``P`` and ``bu`` exactly as they are and ``FREEZE_ITEMS`` (2) ``Q`` and ``bi``,
+  to fold new items or users into a trained model.
 
 ``P``, ``Q``, ``bu`` and ``bi`` are updated in place. Kernels check lengths and
 shapes (``ValueError``) but not the range of the indices, which would cost a pass
@@ -54,18 +57,20 @@ from ._prefetch import prefetch_row
 # factor arrays as unpacked structs, which costs more than the update itself. The
 # body has no branches on purpose: a branch around array accesses makes Numba keep
 # reference-count updates (atomic operations) inside the hot loop, which measured
-# five times slower at small k. ``lr_bias = 0`` switches the bias updates off.
+# five times slower at small k. A rate of 0 switches an update off.
 @nb.njit(inline="always", fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
-def sgd_update(u, i, r, mu, P, Q, bu, bi, lr, reg, lr_bias):
+def sgd_update(u, i, r, mu, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
     """Apply one SGD step for the rating ``r`` of user ``u`` on item ``i``.
 
-    ``lr_bias`` is the learning rate of the biases: ``lr`` for the biased model,
-    0 to leave the biases as they are. Returns the prediction error ``e`` computed
-    before the step.
+    ``lr_u`` and ``lr_i`` are the learning rates of ``p_u`` and ``q_i``, ``lr_bu``
+    and ``lr_bi`` those of the biases: all ``lr`` for ordinary training, 0 for a
+    side (or the biases) that must not move. Returns the prediction error ``e``
+    computed before the step.
 
     The factor update is written ``p_u <- (1 - lr reg) p_u + (lr e) q_i``, the same
     rule as ``p_u + lr (e q_i - reg p_u)`` with two operations per element instead
-    of three (about 10 % faster at k = 100; rounding differs in the last bit).
+    of three (about 10 % faster at k = 100; rounding differs in the last bit). A
+    rate of 0 leaves a value exactly as it was.
     """
     k = P.shape[1]
     dot = P.dtype.type(0)
@@ -73,63 +78,85 @@ def sgd_update(u, i, r, mu, P, Q, bu, bi, lr, reg, lr_bias):
         dot += P[u, f] * Q[i, f]
     e = r - (mu + bu[u] + bi[i] + dot)
 
-    bu[u] += lr_bias * (e - reg * bu[u])
-    bi[i] += lr_bias * (e - reg * bi[i])
+    bu[u] += lr_bu * (e - reg * bu[u])
+    bi[i] += lr_bi * (e - reg * bi[i])
 
-    step = lr * e
-    decay = P.dtype.type(1) - lr * reg
+    one = P.dtype.type(1)
+    step_u = lr_u * e
+    step_i = lr_i * e
+    decay_u = one - lr_u * reg
+    decay_i = one - lr_i * reg
     for f in range(k):
         p = P[u, f]
         q = Q[i, f]
-        P[u, f] = decay * p + step * q
-        Q[i, f] = decay * q + step * p
+        P[u, f] = decay_u * p + step_u * q
+        Q[i, f] = decay_i * q + step_i * p
     return e
+
+
+#: Values of the ``frozen`` argument of the epoch kernels.
+FREEZE_NONE = 0
+FREEZE_USERS = 1
+FREEZE_ITEMS = 2
 
 
 # The two passes below are ordinary (not inlined) functions called once per epoch
 # or chunk, so the per-rating update inlined into them costs no call overhead.
 @nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
-def _sgd_pass(users, items, values, start, stop, mu, P, Q, bu, bi, lr, reg, lr_bias):
+def _sgd_pass(users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates):
     """SGD over ratings ``start:stop`` in stored order; returns the error sum."""
+    lr_u, lr_i, lr_bu, lr_bi = rates[0], rates[1], rates[2], rates[3]
     sse = 0.0
     for t in range(start, stop):
         e = sgd_update(
-            users[t], items[t], values[t], mu, P, Q, bu, bi, lr, reg, lr_bias
-        )
+            users[t], items[t], values[t], mu, P, Q, bu, bi, reg,
+            lr_u, lr_i, lr_bu, lr_bi,
+        )  # fmt: skip
         sse += e * e
     return sse
 
 
 @nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
-def _sgd_pass_prefetch(
-    users, items, values, start, stop, mu, P, Q, bu, bi, lr, reg, lr_bias
-):
+def _sgd_pass_prefetch(users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates):
     """As ``_sgd_pass``, fetching the rows of a rating a few places ahead."""
+    lr_u, lr_i, lr_bu, lr_bi = rates[0], rates[1], rates[2], rates[3]
     sse = 0.0
     for t in range(start, stop):
         ahead = min(t + PREFETCH_DISTANCE, stop - 1)
         prefetch_row(P, users[ahead])
         prefetch_row(Q, items[ahead])
         e = sgd_update(
-            users[t], items[t], values[t], mu, P, Q, bu, bi, lr, reg, lr_bias
-        )
+            users[t], items[t], values[t], mu, P, Q, bu, bi, reg,
+            lr_u, lr_i, lr_bu, lr_bi,
+        )  # fmt: skip
         sse += e * e
     return sse
 
 
 @nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
-def _pass(
-    users, items, values, start, stop, mu, P, Q, bu, bi, lr, reg, biased, prefetch
-):
+def _rates(P, lr, biased, frozen):
+    """(lr_u, lr_i, lr_bu, lr_bi) for the bias switch and the frozen side."""
+    if frozen != FREEZE_NONE and frozen != FREEZE_USERS and frozen != FREEZE_ITEMS:
+        raise ValueError("frozen must be 0 (none), 1 (users) or 2 (items)")
+    zero = lr - lr
+    lr_u = zero if frozen == FREEZE_USERS else lr
+    lr_i = zero if frozen == FREEZE_ITEMS else lr
+    rates = np.empty(4, dtype=P.dtype)
+    rates[0] = lr_u
+    rates[1] = lr_i
+    rates[2] = lr_u if biased else zero
+    rates[3] = lr_i if biased else zero
+    return rates
+
+
+@nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+def _pass(users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates, prefetch):
     """Choose the pass once, outside the loop over ratings."""
-    lr_bias = lr if biased else lr - lr
     if prefetch:
         return _sgd_pass_prefetch(
-            users, items, values, start, stop, mu, P, Q, bu, bi, lr, reg, lr_bias
+            users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates
         )
-    return _sgd_pass(
-        users, items, values, start, stop, mu, P, Q, bu, bi, lr, reg, lr_bias
-    )
+    return _sgd_pass(users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates)
 
 
 def _epoch_signatures(*extra):
@@ -141,14 +168,16 @@ def _epoch_signatures(*extra):
             nb.float64(
                 nb.int32[::1], nb.int32[::1], vector,
                 real, matrix, matrix, vector, vector, real, real, nb.boolean,
-                nb.boolean, *extra,
+                nb.boolean, nb.int64, *extra,
             )
         )  # fmt: skip
     return signatures
 
 
 @nb.njit(_epoch_signatures(), fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
-def sgd_epoch(users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch):
+def sgd_epoch(
+    users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch, frozen
+):
     """Run one serial SGD pass over the ratings in stored order.
 
     The parity path with :class:`fastmf.reference.ReferenceMF`: given the ratings
@@ -156,7 +185,7 @@ def sgd_epoch(users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch)
 
     Parameters
     ----------
-    users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch
+    users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch, frozen
         See the module docstring. ``P``, ``Q``, ``bu``, ``bi`` are updated in place.
 
     Returns
@@ -167,8 +196,9 @@ def sgd_epoch(users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch)
     """
     check_same_length(users, items, values)
     check_model(P, Q, bu, bi)
+    rates = _rates(P, lr, biased, frozen)
     return _pass(
-        users, items, values, 0, users.size, mu, P, Q, bu, bi, lr, reg, biased, prefetch
+        users, items, values, 0, users.size, mu, P, Q, bu, bi, reg, rates, prefetch
     )
 
 
@@ -180,8 +210,9 @@ def sgd_epoch(users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch)
     nogil=NOGIL,
 )
 def sgd_epoch_hogwild(
-    users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch, n_chunks
-):
+    users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch, frozen,
+    n_chunks,
+):  # fmt: skip
     """Run one lock-free parallel SGD pass (Hogwild).
 
     The ratings are cut into ``n_chunks`` contiguous chunks, one per thread, each
@@ -190,7 +221,7 @@ def sgd_epoch_hogwild(
 
     Parameters
     ----------
-    users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch
+    users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch, frozen
         See the module docstring. ``P``, ``Q``, ``bu``, ``bi`` are updated in place.
     n_chunks : int64, ``>= 1``
         Number of contiguous chunks; use the number of threads.
@@ -209,26 +240,14 @@ def sgd_epoch_hogwild(
     check_same_length(users, items, values)
     check_model(P, Q, bu, bi)
     check_chunks(n_chunks)
+    rates = _rates(P, lr, biased, frozen)
     n = users.size
     partial = np.zeros(n_chunks)
     for c in nb.prange(n_chunks):
         start = c * n // n_chunks
         stop = (c + 1) * n // n_chunks
         partial[c] = _pass(
-            users,
-            items,
-            values,
-            start,
-            stop,
-            mu,
-            P,
-            Q,
-            bu,
-            bi,
-            lr,
-            reg,
-            biased,
-            prefetch,
+            users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates, prefetch
         )
 
     total = 0.0

@@ -28,9 +28,9 @@ def test_sgd_epochs_check_lengths_and_shapes(model, kernel):
     def run(users, items, values, P, Q, bu, bi, *extra):
         if kernel == "serial":
             return K.sgd_epoch(users, items, values, 3.0, P, Q, bu, bi, 0.1, 0.1,
-                               True, False)  # fmt: skip
+                               True, False, 0)  # fmt: skip
         return K.sgd_epoch_hogwild(users, items, values, 3.0, P, Q, bu, bi, 0.1, 0.1,
-                                   True, False, *(extra or (2,)))  # fmt: skip
+                                   True, False, 0, *(extra or (2,)))  # fmt: skip
 
     with pytest.raises(ValueError, match="differ in length"):
         run(*_ratings(5, n_values=4), P, Q, bu, bi)

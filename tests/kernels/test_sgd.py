@@ -15,7 +15,7 @@ def _one_epoch(
 ):
     dtype = P.dtype.type
     args = (users, items, values.astype(P.dtype), dtype(mu), P, Q, bu, bi)
-    args = (*args, dtype(lr), dtype(reg), biased, prefetch)
+    args = (*args, dtype(lr), dtype(reg), biased, prefetch, K.FREEZE_NONE)
     if kernel is K.sgd_epoch_hogwild:
         return kernel(*args, 2)
     return kernel(*args)
@@ -86,7 +86,7 @@ def _reference_run(
         K.shuffle_ratings(work_u, work_i, work_v, state)
         K.shuffle_inplace(position, position_state)
         K.sgd_epoch(work_u, work_i, work_v, real(mu), P, Q, bu, bi, real(lr),
-                    real(reg), True, prefetch)  # fmt: skip
+                    real(reg), True, prefetch, K.FREEZE_NONE)  # fmt: skip
         sse = K.squared_error_sum(work_u, work_i, work_v, mu, P, Q, bu, bi)
         kernel_costs.append(np.sqrt(sse / n_ratings))
         reference.run_epoch(position)
@@ -150,7 +150,7 @@ def test_float32_kernel_keeps_float32_arrays_and_rejects_mixed_dtypes():
     # float64 ratings with float32 factors would silently run in float64: refused.
     with pytest.raises(TypeError):
         K.sgd_epoch(users, items, values64, np.float32(0), P, Q, bu, bi,
-                    np.float32(0.1), np.float32(0.1), True, False)  # fmt: skip
+                    np.float32(0.1), np.float32(0.1), True, False, 0)  # fmt: skip
 
 
 def test_hogwild_with_one_chunk_is_the_serial_pass(rng):
@@ -168,7 +168,7 @@ def test_hogwild_with_one_chunk_is_the_serial_pass(rng):
         P, Q = P0.copy(), Q0.copy()
         bu, bi = np.zeros(n_users), np.zeros(n_items)
         sse = kernel(
-            users, items, values, 3.0, P, Q, bu, bi, 0.01, 0.05, True, False, *extra
+            users, items, values, 3.0, P, Q, bu, bi, 0.01, 0.05, True, False, 0, *extra
         )
         results.append((sse, P, Q))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)
@@ -184,7 +184,7 @@ def test_hogwild_with_more_chunks_than_ratings_trains_every_rating():
     bu, bi = np.zeros(2), np.zeros(2)
 
     sse = K.sgd_epoch_hogwild(
-        users, items, values, 3.0, P, Q, bu, bi, 0.1, 0.0, True, True, 8
+        users, items, values, 3.0, P, Q, bu, bi, 0.1, 0.0, True, True, 0, 8
     )
 
     expected = (5.0 - 3.02) ** 2 + (1.0 - 3.02) ** 2
