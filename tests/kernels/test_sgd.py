@@ -190,3 +190,29 @@ def test_hogwild_with_more_chunks_than_ratings_trains_every_rating():
     expected = (5.0 - 3.02) ** 2 + (1.0 - 3.02) ** 2
     assert sse == pytest.approx(expected)
     assert bu[0] > 0 > bu[1]
+
+
+@pytest.mark.parametrize("kernel", [K.sgd_epoch, K.sgd_epoch_hogwild])
+def test_a_frozen_side_stays_bit_identical_and_the_other_trains(kernel, rng):
+    n_users, n_items, n = 20, 15, 400
+    users = rng.integers(0, n_users, n).astype(np.int32)
+    items = rng.integers(0, n_items, n).astype(np.int32)
+    values = rng.integers(1, 6, n).astype(np.float64)
+    start = rng.normal(0, 0.1, (n_users, 3)), rng.normal(0, 0.1, (n_items, 3))
+    extra = (2,) if kernel is K.sgd_epoch_hogwild else ()
+    for frozen in (K.FREEZE_USERS, K.FREEZE_ITEMS):
+        P, Q = start[0].copy(), start[1].copy()
+        bu, bi = np.zeros(n_users), np.zeros(n_items)
+        kernel(users, items, values, 3.0, P, Q, bu, bi, 0.05, 0.02, True, False,
+               frozen, *extra)  # fmt: skip
+        still, moved = (
+            ((P, bu), (Q, bi)) if frozen == K.FREEZE_USERS else ((Q, bi), (P, bu))
+        )
+        original = start[0] if frozen == K.FREEZE_USERS else start[1]
+        np.testing.assert_array_equal(still[0], original)
+        assert not still[1].any()
+        assert not np.allclose(moved[0], start[1] if still[0] is P else start[0])
+        assert moved[1].any()
+    with pytest.raises(ValueError, match="frozen must be 0"):
+        kernel(users, items, values, 3.0, P, Q, bu, bi, 0.05, 0.02, True, False, 7,
+               *extra)  # fmt: skip
