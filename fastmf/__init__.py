@@ -3,7 +3,16 @@
 >>> from fastmf import MatrixFactorization, read_ratings
 """
 
-from .data import Ratings, read_ratings, synthetic_ratings, train_test_split
+from .data import (
+    Ratings,
+    kfold,
+    per_user_split,
+    read_ratings,
+    split_report,
+    synthetic_ratings,
+    time_split,
+    train_test_split,
+)
 from .exceptions import DivergenceError, NotFittedError, RatingsFileError
 from .metrics import mae, rmse
 from .model import MatrixFactorization
@@ -16,9 +25,13 @@ __all__ = [
     "NotFittedError",
     "Ratings",
     "RatingsFileError",
+    "kfold",
     "mae",
+    "per_user_split",
     "read_ratings",
     "rmse",
+    "split_report",
     "synthetic_ratings",
+    "time_split",
     "train_test_split",
 ]

@@ -8,24 +8,19 @@ import contextlib
 import inspect
 import json
 import logging
-import math
 import os
-import time
-import warnings
 import zipfile
 import zlib
 from importlib.metadata import PackageNotFoundError, version
 
-import numba
 import numpy as np
 
+from . import _training, kernels
 from . import _validation as v
-from . import kernels
-from ._config import PREFETCH_MIN_BYTES
 from ._io import atomic_write
+from ._training import initial_state, use_prefetch  # noqa: F401  (public helpers)
 from .data import IdMap, Ratings
 from .data._duplicates import check_policy, resolve_duplicates
-from .exceptions import DivergenceError
 
 logger = logging.getLogger("fastmf")
 
@@ -103,6 +98,13 @@ class MatrixFactorization:
         What to do with a (user, item) pair rated more than once: refuse, listing
         the pairs; keep the last rating; keep their mean; or train on every row.
         Never summed. The count and the policy applied are logged.
+    patience : int, optional
+        Early stopping: when ``fit`` gets a validation set, stop once the
+        validation RMSE has not improved for this many epochs, and restore the
+        factors of the best epoch (``best_epoch_``). None trains all epochs.
+    warm_start : bool, default False
+        When True, ``fit`` on a fitted model continues from its factors (see
+        :meth:`partial_fit`) instead of starting again.
 
     Attributes
     ----------
@@ -130,6 +132,14 @@ class MatrixFactorization:
         Number of training ratings, after the duplicates policy.
     n_duplicates_ : int
         Rows the duplicates policy merged or dropped (0 when no pair repeats).
+    stopped_because_ : str
+        Why the last training call ended: "done", "callback", "early stopping" or
+        "interrupted" (Ctrl-C).
+    best_epoch_ : int or None
+        The epoch early stopping restored (None without early stopping).
+    shuffle_state_, first_shuffle_state_ : ndarray of uint64, shape (1,)
+        The shuffle generator now and before the first epoch, so that training
+        can continue exactly where it stopped (also after save and load).
 
     Notes
     -----
@@ -174,6 +184,8 @@ class MatrixFactorization:
         random_state=None,
         verbose=False,
         duplicates="error",
+        patience=None,
+        warm_start=False,
     ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -188,6 +200,8 @@ class MatrixFactorization:
         self.random_state = random_state
         self.verbose = verbose
         self.duplicates = duplicates
+        self.patience = patience
+        self.warm_start = warm_start
 
     # -- scikit-learn conventions ---------------------------------------------------
 
@@ -239,11 +253,15 @@ class MatrixFactorization:
             "verbose": v.check_bool(self.verbose, "verbose"),
             "random_state": v.check_random_state(self.random_state),
             "duplicates": check_policy(self.duplicates),
+            "patience": None
+            if self.patience is None
+            else v.check_int(self.patience, "patience", 1),
+            "warm_start": v.check_bool(self.warm_start, "warm_start"),
         }
 
     # -- training -------------------------------------------------------------------
 
-    def fit(self, ratings, validation=None):
+    def fit(self, ratings, validation=None, callbacks=None):
         """Train on ``ratings``; return ``self``.
 
         Parameters
@@ -254,6 +272,11 @@ class MatrixFactorization:
         validation : Ratings or tuple of 3 array_like, optional
             Ratings in the same raw ids, scored after every epoch
             (``history_["validation_rmse"]``); never trained on.
+        callbacks : sequence of callables, optional
+            Each is called after every epoch with a dict (``epoch``,
+            ``train_rmse``, ``validation_rmse`` when there is a validation set,
+            ``seconds``, ``sgd_seconds``, ``ratings_per_second``); returning True
+            stops training after that epoch.
 
         Raises
         ------
@@ -262,31 +285,214 @@ class MatrixFactorization:
             non-finite values, negative indices); the message says which.
         DivergenceError
             When training produces a non-finite value.
+        KeyboardInterrupt
+            Re-raised after Ctrl-C, once the model holds its last completed epoch
+            (usable and saveable).
 
         Notes
         -----
         ``fit`` either succeeds or leaves the model unfitted: a model that was
-        fitted before loses its old fit when a new one starts.
+        fitted before loses its old fit when a new one starts (unless
+        ``warm_start=True``). Ctrl-C is the exception: the epochs completed before
+        it are kept.
         """
-        self._clear_fit()
         params = self._validated_params()
-        train = as_ratings(ratings, "ratings")
-        v.check_nonempty(train.n_ratings, "the training set")
-        n_given = train.n_ratings
-        train = resolve_duplicates(train, params["duplicates"])
+        if params["warm_start"] and hasattr(self, "user_factors_"):
+            return self._continue(ratings, validation, params, None, callbacks)
+        self._clear_fit()
+        train, n_duplicates = self._training_ratings(ratings, params)
         # Ids without a training rating (say, users only in a test split that
         # shares the id maps) get no factors: they are unknown to the model and
         # predicted by the documented fallback, never from untrained factors.
         compact = train.compact()
         owned = compact is not train  # compact() built fresh index arrays
         train = compact
-        valid = None if validation is None else as_ratings(validation, "validation")
-
-        with _progress_logging(params["verbose"]):
-            state = _train(train, valid, params, self._progress, owned)
-        self._set_fit(train, state)
-        self.n_duplicates_ = n_given - train.n_ratings
+        state = _training.TrainingState.fresh(train, params)
+        arrays = (
+            train.users if owned else train.users.copy(),
+            train.items if owned else train.items.copy(),
+            _training.ratings_in_dtype(train.values, params["dtype"]),
+        )
+        seen = _items_by_user(train)
+        self._train(
+            state, arrays, validation, params, params["n_epochs"], callbacks,
+            seen=seen, n_duplicates=n_duplicates, values=train.values,
+        )  # fmt: skip
         return self
+
+    def partial_fit(self, ratings, validation=None, n_epochs=None, callbacks=None):
+        """Continue training from the current factors; fit first when unfitted.
+
+        Runs ``n_epochs`` more epochs (default ``self.n_epochs``) on ``ratings``,
+        the same ratings as before or new ones. Users and items not seen yet get
+        fresh factors; the global mean stays what the first fit set. On the same
+        ratings, 10 epochs and then 10 more give exactly what 20 epochs give (the
+        shuffles of the first 10 are replayed to restore the visiting order).
+        """
+        params = self._validated_params()
+        if not hasattr(self, "user_factors_"):
+            if n_epochs is not None:
+                params["n_epochs"] = v.check_int(n_epochs, "n_epochs", 1)
+            self._clear_fit()
+            saved = self.n_epochs
+            self.n_epochs = params["n_epochs"]
+            try:
+                return self.fit(ratings, validation, callbacks)
+            finally:
+                self.n_epochs = saved
+        return self._continue(ratings, validation, params, n_epochs, callbacks)
+
+    def fold_in(self, ratings, side="users", n_epochs=None):
+        """Add new users (or items) from their ratings, the other side fixed.
+
+        The way production systems take in a new user between full retrains:
+        only the factors and biases of the users in ``ratings`` are trained
+        (``n_epochs`` epochs, default ``self.n_epochs``); item factors, item
+        biases and the global mean stay exactly as they are. Ratings of items the
+        model does not know are left out (their count is logged). With
+        ``side="items"`` the roles swap.
+        """
+        v.check_fitted(self)
+        v.check_choice(side, "side", ("users", "items"))
+        params = self._validated_params()
+        n_epochs = params["n_epochs"] if n_epochs is None else n_epochs
+        n_epochs = v.check_int(n_epochs, "n_epochs", 1)
+        train, _ = self._training_ratings(ratings, params)
+        state = self._state()
+
+        fixed_ids = state.item_ids if side == "users" else state.user_ids
+        fixed_raw = train.raw_items() if side == "users" else train.raw_users()
+        known = IdMap(fixed_ids).lookup(fixed_raw, side) >= 0
+        if not known.all():
+            logger.info(
+                "fold_in: %d of %d ratings name %s the model does not know; left out.",
+                int((~known).sum()), train.n_ratings,
+                "items" if side == "users" else "users",
+            )  # fmt: skip
+            train = train.take(known)
+        v.check_nonempty(train.n_ratings, "the ratings to fold in")
+
+        frozen = kernels.FREEZE_ITEMS if side == "users" else kernels.FREEZE_USERS
+        self._grow_and_train(state, train, None, params, n_epochs, (), frozen,
+                             record=False)  # fmt: skip
+        return self
+
+    # -- training internals -----------------------------------------------------------
+
+    def _training_ratings(self, ratings, params):
+        train = as_ratings(ratings, "ratings")
+        v.check_nonempty(train.n_ratings, "the training set")
+        n_given = train.n_ratings
+        train = resolve_duplicates(train, params["duplicates"])
+        return train, n_given - train.n_ratings
+
+    def _continue(self, ratings, validation, params, n_epochs, callbacks):
+        n_epochs = params["n_epochs"] if n_epochs is None else n_epochs
+        n_epochs = v.check_int(n_epochs, "n_epochs", 1)
+        train, n_duplicates = self._training_ratings(ratings, params)
+        self.n_duplicates_ = n_duplicates
+        self._grow_and_train(self._state(), train, validation, params, n_epochs,
+                             callbacks, kernels.FREEZE_NONE)  # fmt: skip
+        return self
+
+    def _grow_and_train(self, state, train, validation, params, n_epochs, callbacks,
+                        frozen, record=True):  # fmt: skip
+        """Extend the state to the ratings' ids, then train on them."""
+        old_users, old_items = state.user_ids.size, state.item_ids.size
+        user_rows, item_rows = state.grow(
+            np.unique(train.raw_users()), np.unique(train.raw_items()),
+            params["init_std"],
+        )  # fmt: skip
+        users, items = _training.rows_of(state, train)
+        same_ratings = (
+            record
+            and state.user_ids.size == old_users
+            and state.item_ids.size == old_items
+            and train.n_ratings == self.n_ratings_
+        )
+        arrays = (
+            users,
+            items,
+            _training.ratings_in_dtype(train.values, params["dtype"]),
+        )
+        seen = _training.merge_seen(
+            self.seen_indptr_, self.seen_items_, user_rows, item_rows,
+            state.user_ids.size, users, items,
+        )  # fmt: skip
+        history = state.history
+        if not record:  # fold-in leaves the training history as it is
+            state.history = {key: [] for key in history}
+        try:
+            self._train(state, arrays, validation, params, n_epochs, callbacks,
+                        seen=seen, replay=same_ratings, frozen=frozen,
+                        values=train.values)  # fmt: skip
+        finally:
+            if not record and hasattr(self, "user_factors_"):
+                self.history_ = {key: np.asarray(c) for key, c in history.items()}
+
+    def _train(
+        self, state, arrays, validation, params, n_epochs, callbacks, *, seen,
+        values, n_duplicates=None, replay=False, frozen=kernels.FREEZE_NONE,
+    ):  # fmt: skip
+        """Run the epochs and publish the result, whatever way training ends."""
+        valid = None
+        if validation is not None:
+            valid_ratings = as_ratings(validation, "validation")
+            valid = _training.validation_arrays(state, valid_ratings, params["dtype"])
+        previous_scale = getattr(self, "rating_scale_", None)
+        try:
+            with _progress_logging(params["verbose"]):
+                stopped = _training.run_epochs(
+                    state, arrays, valid, params, n_epochs,
+                    callbacks=tuple(callbacks or ()), progress=self._progress,
+                    frozen=frozen, replay=replay,
+                )  # fmt: skip
+        except KeyboardInterrupt:
+            if state.epochs_done or previous_scale is not None:
+                self._publish(state, seen, values, previous_scale, n_duplicates)
+                self.stopped_because_ = "interrupted"
+            raise
+        except BaseException:
+            self._clear_fit()
+            raise
+        self._publish(state, seen, values, previous_scale, n_duplicates)
+        self.stopped_because_ = stopped
+
+    def _publish(self, state, seen, values, previous_scale, n_duplicates):
+        """Make the training state the model's fitted attributes."""
+        self.user_factors_ = state.P
+        self.item_factors_ = state.Q
+        self.user_bias_ = state.bu
+        self.item_bias_ = state.bi
+        self.global_mean_ = state.mu
+        self.user_ids_ = state.user_ids
+        self.item_ids_ = state.item_ids
+        self.seen_indptr_, self.seen_items_ = seen
+        self.n_ratings_ = int(values.size)
+        low, high = float(values.min()), float(values.max())
+        if previous_scale is not None:
+            low, high = min(low, previous_scale[0]), max(high, previous_scale[1])
+        self.rating_scale_ = (low, high)
+        self.history_ = {
+            key: np.asarray(column, dtype=np.int64 if key == "epoch" else np.float64)
+            for key, column in state.history.items()
+        }
+        self.best_epoch_ = state.best_epoch
+        self.shuffle_state_ = state.shuffle_state
+        self.first_shuffle_state_ = state.first_shuffle_state
+        if n_duplicates is not None:
+            self.n_duplicates_ = n_duplicates
+
+    def _state(self):
+        """The fitted attributes as a training state to continue from."""
+        history = {key: list(column) for key, column in self.history_.items()}
+        state = _training.TrainingState(
+            self.user_factors_, self.item_factors_, self.user_bias_, self.item_bias_,
+            self.global_mean_, self.user_ids_, self.item_ids_,
+            self.shuffle_state_.copy(), history,
+        )  # fmt: skip
+        state.first_shuffle_state = self.first_shuffle_state_.copy()
+        return state
 
     def _progress(self, row):
         level = logging.INFO if self.verbose else logging.DEBUG
@@ -306,19 +512,6 @@ class MatrixFactorization:
         for name in list(vars(self)):
             if name.endswith("_") and not name.startswith("__"):
                 delattr(self, name)
-
-    def _set_fit(self, train, state):
-        self.user_factors_ = state["P"]
-        self.item_factors_ = state["Q"]
-        self.user_bias_ = state["bu"]
-        self.item_bias_ = state["bi"]
-        self.global_mean_ = state["mu"]
-        self.user_ids_ = train.user_map.ids
-        self.item_ids_ = train.item_map.ids
-        self.seen_indptr_, self.seen_items_ = _items_by_user(train)
-        self.n_ratings_ = train.n_ratings
-        self.rating_scale_ = (float(train.values.min()), float(train.values.max()))
-        self.history_ = state["history"]
 
     # -- prediction -----------------------------------------------------------------
 
@@ -490,6 +683,8 @@ class MatrixFactorization:
             "params": _json_params(self.get_params()),
             "n_ratings": int(self.n_ratings_),
             "n_duplicates": int(self.n_duplicates_),
+            "best_epoch": self.best_epoch_,
+            "stopped_because": self.stopped_because_,
         }
         arrays = {
             "metadata": np.array(json.dumps(metadata)),
@@ -503,6 +698,8 @@ class MatrixFactorization:
             "item_ids": self.item_ids_,
             "seen_indptr": self.seen_indptr_,
             "seen_items": self.seen_items_,
+            "shuffle_state": self.shuffle_state_,
+            "first_shuffle_state": self.first_shuffle_state_,
         }
         arrays.update({f"history_{k}": col for k, col in self.history_.items()})
         atomic_write(path, lambda handle: np.savez(handle, **arrays))
@@ -558,198 +755,6 @@ def as_ratings(data, name):
         f"{name} must be a fastmf.data.Ratings or a (users, items, values) tuple of "
         f"arrays; got {type(data).__name__}."
     )
-
-
-def initial_state(random_state, n_users, n_items, n_factors, init_std, dtype):
-    """Initial factors and shuffle state, all drawn from one seeded generator.
-
-    Returns ``(P, Q, shuffle_state)``; the same arguments give the same arrays, so
-    benchmarks and tests can start the reference from exactly where ``fit`` starts.
-    """
-    rng = np.random.default_rng(random_state)
-    P = _normal_rows(rng, init_std, n_users, n_factors, dtype)
-    Q = _normal_rows(rng, init_std, n_items, n_factors, dtype)
-    shuffle_state = np.array([rng.integers(0, 2**63)], dtype=np.uint64)
-    return P, Q, shuffle_state
-
-
-def _normal_rows(rng, std, n_rows, n_columns, dtype, block=1 << 20):
-    """N(0, std²) draws in ``dtype``, made in float64 blocks of rows.
-
-    The same stream as one float64 draw of the whole matrix cast to ``dtype``
-    (so float32 and float64 models start from the same factors), without a
-    full-size float64 temporary.
-    """
-    out = np.empty((n_rows, n_columns), dtype=dtype)
-    rows = max(1, block // max(n_columns, 1))
-    for start in range(0, n_rows, rows):
-        stop = min(start + rows, n_rows)
-        out[start:stop] = rng.normal(0.0, std, (stop - start, n_columns))
-    return out
-
-
-def use_prefetch(P, Q, method):
-    """Whether the SGD kernels should prefetch factor rows (see ``fastmf.kernels``).
-
-    Hogwild always does: the threads evict each other's rows even on small data.
-    """
-    return method == "hogwild" or P.nbytes + Q.nbytes > PREFETCH_MIN_BYTES
-
-
-def _train(train, valid, params, progress, owned=False):
-    """The epoch loop. Returns the learned arrays and the history.
-
-    ``owned`` says the index arrays of ``train`` are private to this fit and may
-    be shuffled in place; otherwise they are copied first.
-    """
-    dtype = params["dtype"]
-    real = dtype.type
-    n = train.n_ratings
-    n_users, n_items = train.shape
-
-    # The one copy of the ratings: in the factor dtype, shuffled in place.
-    users = train.users if owned else train.users.copy()
-    items = train.items if owned else train.items.copy()
-    values = _ratings_in_dtype(train.values, dtype)
-    mu = float(train.values.mean()) if params["biased"] else 0.0
-
-    P, Q, shuffle_state = initial_state(
-        params["random_state"], n_users, n_items, params["n_factors"],
-        params["init_std"], dtype,
-    )  # fmt: skip
-    bu = np.zeros(n_users, dtype=dtype)
-    bi = np.zeros(n_items, dtype=dtype)
-    valid_arrays = None if valid is None else _validation_arrays(train, valid, dtype)
-
-    args = (real(mu), P, Q, bu, bi, real(params["lr"]), real(params["reg"]))
-    flags = (
-        params["biased"],
-        use_prefetch(P, Q, params["method"]),
-        kernels.FREEZE_NONE,
-    )
-    history = {
-        "epoch": [], "train_rmse": [], "seconds": [], "sgd_seconds": [],
-        "ratings_per_second": [],
-    }  # fmt: skip
-    if valid is not None:
-        history["validation_rmse"] = []
-
-    # The serial method runs on the calling thread only, RMSE passes included:
-    # spreading those over cores would pull the factors into another core's cache
-    # and slow the next SGD pass down more than the parallel pass saves (measured
-    # 2.5 vs 3.2 ms per epoch on MovieLens 100K).
-    threads = 1 if params["method"] == "serial" else params["n_threads"]
-    with _numba_threads(threads):
-        for epoch in range(1, params["n_epochs"] + 1):
-            start = time.perf_counter()
-            if params["shuffle"]:
-                _shuffle(users, items, values, shuffle_state, epoch, params)
-            sgd_start = time.perf_counter()
-            if params["method"] == "serial":
-                sse = kernels.sgd_epoch(users, items, values, *args, *flags)
-            else:
-                sse = kernels.sgd_epoch_hogwild(
-                    users, items, values, *args, *flags, params["n_threads"]
-                )
-            end = time.perf_counter()
-            seconds = end - start
-
-            train_sse = kernels.squared_error_sum(
-                users, items, values, mu, P, Q, bu, bi
-            )
-            if not (math.isfinite(sse) and math.isfinite(train_sse)):
-                raise _divergence(epoch, params["lr"], train.values)
-
-            row = {
-                "epoch": epoch,
-                "train_rmse": math.sqrt(train_sse / n),
-                "seconds": seconds,
-                "sgd_seconds": end - sgd_start,
-                "ratings_per_second": n / seconds if seconds > 0 else math.inf,
-            }
-            if valid_arrays is not None:
-                u, i, r = valid_arrays
-                valid_sse = kernels.squared_error_sum(u, i, r, mu, P, Q, bu, bi)
-                row["validation_rmse"] = math.sqrt(valid_sse / r.size)
-            for key in history:
-                history[key].append(row[key])
-            progress(row)
-
-    history = {
-        key: np.asarray(column, dtype=np.int64 if key == "epoch" else np.float64)
-        for key, column in history.items()
-    }
-    return {"P": P, "Q": Q, "bu": bu, "bi": bi, "mu": mu, "history": history}
-
-
-def _shuffle(users, items, values, state, epoch, params):
-    """New visiting order for an epoch, in place.
-
-    Serial: a full shuffle every epoch. Hogwild: a full shuffle in the first epoch,
-    then each thread's chunk is reshuffled within itself, in parallel; a full
-    shuffle of 10M ratings costs about half a Hogwild epoch at k = 32 and cannot be
-    spread over threads.
-    """
-    if params["method"] == "serial" or epoch == 1:
-        kernels.shuffle_ratings(users, items, values, state)
-    else:
-        kernels.shuffle_ratings_chunks(users, items, values, state, params["n_threads"])
-
-
-def _ratings_in_dtype(values, dtype):
-    """The ratings cast to the factor dtype; refuse or warn when that loses them."""
-    with np.errstate(over="ignore"):
-        cast = values.astype(dtype)
-    if not np.isfinite(cast).all():
-        raise ValueError(
-            f"ratings up to {np.abs(values).max():g} overflow {dtype.name}; use "
-            "dtype='float64' or rescale the ratings."
-        )
-    change = float(np.abs(cast - values).max()) if values.size else 0.0
-    spread = float(values.std()) if values.size else 0.0
-    if change > 1e-4 * max(spread, np.finfo(dtype).tiny):
-        warnings.warn(
-            f"casting the ratings to {dtype.name} changes them by up to {change:g} "
-            f"(their standard deviation is {spread:g}); use dtype='float64' or "
-            "centre and scale the ratings.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-    return cast
-
-
-def _validation_arrays(train, valid, dtype):
-    """Validation ratings as indices into the training maps (-1 when unknown)."""
-    v.check_nonempty(valid.n_ratings, "the validation set")
-    if valid.user_map == train.user_map and valid.item_map == train.item_map:
-        u, i = valid.users, valid.items
-    else:
-        u = train.user_map.lookup(valid.raw_users(), "validation users")
-        i = train.item_map.lookup(valid.raw_items(), "validation items")
-    return u, i, _ratings_in_dtype(valid.values, dtype)
-
-
-def _divergence(epoch, lr, values):
-    low, high = float(values.min()), float(values.max())
-    return DivergenceError(
-        f"Training diverged in epoch {epoch}: a factor or bias became non-finite "
-        f"(NaN or infinity). The learning rate {lr:g} is too large for ratings "
-        f"between {low:g} and {high:g}: use a smaller learning_rate (CLI: "
-        f"--learning-rate), 10 to 100 times smaller (for example {lr / 10:g} or "
-        f"{lr / 100:g}), or rescale the ratings. The model was left unfitted.",
-        epoch,
-    )
-
-
-@contextlib.contextmanager
-def _numba_threads(n):
-    """Run with ``n`` Numba threads; restore the previous count after, even on error."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 def _top_n_buffers(n_queries, n):
@@ -828,7 +833,7 @@ def _json_params(params):
 _REQUIRED = (
     "metadata", "user_factors", "item_factors", "user_bias", "item_bias",
     "global_mean", "rating_scale", "user_ids", "item_ids", "seen_indptr",
-    "seen_items",
+    "seen_items", "shuffle_state", "first_shuffle_state",
 )  # fmt: skip
 
 
@@ -917,6 +922,13 @@ def _model_from_arrays(cls, arrays, path):
     model.seen_items_ = seen
     model.n_ratings_ = int(metadata.get("n_ratings", seen.size))
     model.n_duplicates_ = int(metadata.get("n_duplicates", 0))
+    model.best_epoch_ = metadata.get("best_epoch")
+    model.stopped_because_ = metadata.get("stopped_because", "done")
+    for name in ("shuffle_state", "first_shuffle_state"):
+        if arrays[name].shape != (1,) or arrays[name].dtype != np.uint64:
+            fail(f"{name} must be one uint64.")
+    model.shuffle_state_ = arrays["shuffle_state"].copy()
+    model.first_shuffle_state_ = arrays["first_shuffle_state"].copy()
     model.history_ = {
         name[len("history_") :]: arrays[name]
         for name in arrays

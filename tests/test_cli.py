@@ -44,12 +44,12 @@ def test_train_prints_progress_and_saves_a_loadable_model(
 
 def test_bad_file_exits_non_zero_with_one_line_naming_line_and_column(tmp_path, capsys):
     path = tmp_path / "bad.csv"
-    path.write_text("1,2,3\n1,3,4\n2,x,5\n")
+    path.write_text("1,2,3\n1,3,4\n2,4,x\n")
     status = main(["train", str(path), "--epochs", "1"])
     err = capsys.readouterr().err.strip()
     assert status == 1
     assert len(err.splitlines()) == 1
-    assert "line 3, column 2" in err and "'x'" in err and "Traceback" not in err
+    assert "line 3, column 3" in err and "'x'" in err and "Traceback" not in err
 
 
 def test_missing_file_and_empty_file(tmp_path, capsys):

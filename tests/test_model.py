@@ -346,7 +346,7 @@ def test_flags_must_be_booleans(small, name):
 
 
 def test_float32_and_float64_models_start_from_the_same_draw():
-    from fastmf.model import _normal_rows
+    from fastmf._training import normal_rows as _normal_rows
 
     P32, Q32, s32 = initial_state(3, 50, 40, 7, 0.1, np.float32)
     P64, Q64, s64 = initial_state(3, 50, 40, 7, 0.1, np.float64)
@@ -563,3 +563,120 @@ def test_similar_items_by_cosine_match_brute_force(small):
     with pytest.raises(KeyError, match="12345"):
         model.similar_items(12345)
     assert len(model.similar_users(small[0][0], n=5)[0]) == 5
+
+
+# -- continued training, fold-in, callbacks, early stopping, Ctrl-C --------------
+
+
+def test_ten_plus_ten_epochs_equal_twenty(small):
+    base = dict(n_factors=3, random_state=5, dtype="float64")
+    twenty = MatrixFactorization(n_epochs=20, **base).fit(small)
+    split = MatrixFactorization(n_epochs=10, **base).fit(small)
+    split.partial_fit(small, n_epochs=10)
+    np.testing.assert_array_equal(split.user_factors_, twenty.user_factors_)
+    np.testing.assert_array_equal(split.item_bias_, twenty.item_bias_)
+    np.testing.assert_array_equal(
+        split.history_["train_rmse"], twenty.history_["train_rmse"]
+    )
+    assert split.history_["epoch"].tolist() == list(range(1, 21))
+    # warm_start=True makes fit continue the same way.
+    warm = MatrixFactorization(n_epochs=10, warm_start=True, **base).fit(small)
+    warm.fit(small)
+    np.testing.assert_array_equal(warm.user_factors_, twenty.user_factors_)
+
+
+def test_ten_plus_ten_survives_a_save_and_load(small, tmp_path):
+    base = dict(n_factors=3, random_state=5, dtype="float64")
+    twenty = MatrixFactorization(n_epochs=20, **base).fit(small)
+    MatrixFactorization(n_epochs=10, **base).fit(small).save(tmp_path / "m.npz")
+    loaded = MatrixFactorization.load(tmp_path / "m.npz")
+    loaded.partial_fit(small, n_epochs=10)
+    np.testing.assert_array_equal(loaded.user_factors_, twenty.user_factors_)
+
+
+def test_partial_fit_on_new_ratings_adds_users_and_keeps_the_rest(small):
+    _, items, values = small
+    model = MatrixFactorization(n_factors=3, n_epochs=3, random_state=0).fit(small)
+    before = dict(
+        zip(model.user_ids_.tolist(), model.user_factors_.copy(), strict=True)
+    )
+    new = (np.array([7777, 7777, 8888]), items[:3], values[:3])
+    model.partial_fit(new, n_epochs=2)
+    assert {7777, 8888} <= set(model.user_ids_.tolist())
+    assert model.user_factors_.shape[0] == len(before) + 2
+    untouched = [u for u in before if u not in new[0]]
+    rows = np.searchsorted(model.user_ids_, untouched)
+    np.testing.assert_array_equal(
+        model.user_factors_[rows], [before[u] for u in untouched]
+    )
+    assert not model.predict(7777, items[0], return_unknown=True)[1]
+    assert model.history_["epoch"].tolist() == [1, 2, 3, 4, 5]
+    seen = model.recommend(7777, n=100)[0]
+    assert not set(items[:2].tolist()) & set(seen.tolist())
+
+
+def test_fold_in_trains_new_users_and_leaves_items_exactly_alone(small):
+    _, items, _ = small
+    model = MatrixFactorization(n_factors=3, n_epochs=5, random_state=0).fit(small)
+    Q, bi, mu = model.item_factors_.copy(), model.item_bias_.copy(), model.global_mean_
+    history = model.history_["train_rmse"].copy()
+    newcomer = (np.full(4, 424242), items[:4], np.array([5.0, 5.0, 4.0, 5.0]))
+    model.fold_in(newcomer, side="users", n_epochs=20)
+    np.testing.assert_array_equal(model.item_factors_, Q)
+    np.testing.assert_array_equal(model.item_bias_, bi)
+    assert model.global_mean_ == mu
+    np.testing.assert_array_equal(model.history_["train_rmse"], history)
+    assert model.predict(424242, items[0], clip=False) > mu  # learned the 5s
+    assert not model.predict(424242, items[0], return_unknown=True)[1]
+
+
+def test_callbacks_see_every_epoch_and_can_stop(small):
+    rows = []
+
+    def stop_after_three(row):
+        rows.append(row)
+        return row["epoch"] == 3
+
+    model = MatrixFactorization(n_factors=2, n_epochs=10, random_state=0)
+    model.fit(small, validation=small, callbacks=[stop_after_three])
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert {"train_rmse", "validation_rmse", "seconds", "ratings_per_second"} <= set(
+        rows[0]
+    )
+    assert len(model.history_["epoch"]) == 3 and model.stopped_because_ == "callback"
+
+
+def test_early_stopping_restores_the_best_epoch(small, rng):
+    users, items, values = small
+    noisy = (users, items, rng.permutation(values))  # validation unrelated to train
+    model = MatrixFactorization(n_factors=8, n_epochs=200, learning_rate=0.05,
+                                regularization=0.0, patience=3, random_state=0,
+                                dtype="float64")  # fmt: skip
+    model.fit(small, validation=noisy)
+    history = model.history_
+    best = int(np.argmin(history["validation_rmse"])) + 1
+    assert model.stopped_because_ == "early stopping"
+    assert model.best_epoch_ == best
+    assert history["epoch"][-1] == best + 3
+    # The restored parameters score the best validation RMSE again.
+    from fastmf import rmse
+
+    restored = rmse(noisy[2], model.predict(noisy[0], noisy[1], clip=False))
+    assert restored == pytest.approx(history["validation_rmse"][best - 1], abs=1e-9)
+
+
+def test_ctrl_c_keeps_the_last_completed_epoch_usable(small, tmp_path):
+    def interrupt(row):
+        if row["epoch"] == 4:
+            raise KeyboardInterrupt
+
+    model = MatrixFactorization(n_factors=2, n_epochs=50, random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(small, callbacks=[interrupt])
+    assert model.history_["epoch"].tolist() == [1, 2, 3, 4]
+    assert np.all(np.isfinite(model.predict(small[0], small[1])))
+    model.save(tmp_path / "interrupted.npz")
+    # Continuing from there gives what an uninterrupted run gives.
+    model.partial_fit(small, n_epochs=2)
+    six = MatrixFactorization(n_factors=2, n_epochs=6, random_state=0).fit(small)
+    np.testing.assert_array_equal(model.user_factors_, six.user_factors_)

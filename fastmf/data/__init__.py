@@ -1,17 +1,25 @@
 """Turning what users have (files, sparse matrices, arrays) into ``Ratings``."""
 
+from ._datasets import dataset_path, list_datasets, load_movielens
 from ._duplicates import resolve_duplicates
 from ._ratings import IdMap, Ratings
 from ._readers import PRESETS, read_ratings
-from ._split import train_test_split
+from ._split import kfold, per_user_split, split_report, time_split, train_test_split
 from ._synthetic import synthetic_ratings
 
 __all__ = [
     "PRESETS",
     "IdMap",
     "Ratings",
+    "dataset_path",
+    "kfold",
+    "list_datasets",
+    "load_movielens",
+    "per_user_split",
     "read_ratings",
     "resolve_duplicates",
+    "split_report",
     "synthetic_ratings",
+    "time_split",
     "train_test_split",
 ]

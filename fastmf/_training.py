@@ -1,0 +1,375 @@
+"""The epoch loop behind ``MatrixFactorization.fit``, ``partial_fit`` and ``fold_in``.
+
+The estimator validates and keeps the public attributes; this module owns the
+training state (factors, biases, shuffle generator, history), grows it for new
+users and items, and runs epochs: shuffle, one kernel pass, the RMSE passes,
+callbacks, early stopping and a clean stop on Ctrl-C.
+"""
+
+import contextlib
+import logging
+import math
+import time
+import warnings
+
+import numba
+import numpy as np
+
+from . import _validation as v
+from . import kernels
+from ._config import PREFETCH_MIN_BYTES
+from .data import IdMap
+from .exceptions import DivergenceError
+
+logger = logging.getLogger("fastmf")
+
+HISTORY_KEYS = ("epoch", "train_rmse", "seconds", "sgd_seconds", "ratings_per_second")
+
+
+def initial_state(random_state, n_users, n_items, n_factors, init_std, dtype):
+    """Initial factors and shuffle state, all drawn from one seeded generator.
+
+    Returns ``(P, Q, shuffle_state)``; the same arguments give the same arrays, so
+    benchmarks and tests can start the reference from exactly where ``fit`` starts.
+    """
+    rng = np.random.default_rng(random_state)
+    P = normal_rows(rng, init_std, n_users, n_factors, dtype)
+    Q = normal_rows(rng, init_std, n_items, n_factors, dtype)
+    shuffle_state = np.array([rng.integers(0, 2**63)], dtype=np.uint64)
+    return P, Q, shuffle_state
+
+
+def normal_rows(rng, std, n_rows, n_columns, dtype, block=1 << 20):
+    """N(0, std²) draws in ``dtype``, made in float64 blocks of rows.
+
+    The same stream as one float64 draw of the whole matrix cast to ``dtype``
+    (so float32 and float64 models start from the same factors), without a
+    full-size float64 temporary.
+    """
+    out = np.empty((n_rows, n_columns), dtype=dtype)
+    rows = max(1, block // max(n_columns, 1))
+    for start in range(0, n_rows, rows):
+        stop = min(start + rows, n_rows)
+        out[start:stop] = rng.normal(0.0, std, (stop - start, n_columns))
+    return out
+
+
+def use_prefetch(P, Q, method):
+    """Whether the SGD kernels should prefetch factor rows (see ``fastmf.kernels``).
+
+    Hogwild always does: the threads evict each other's rows even on small data.
+    """
+    return method == "hogwild" or P.nbytes + Q.nbytes > PREFETCH_MIN_BYTES
+
+
+class TrainingState:
+    """Everything training needs to continue where it stopped.
+
+    Attributes
+    ----------
+    P, Q, bu, bi : ndarray
+        Factors and biases, in the model dtype.
+    mu : float
+        Global mean (0 for an unbiased model); fixed after the first fit.
+    user_ids, item_ids : ndarray
+        Raw id of every row of ``P`` and ``Q`` (sorted, unique).
+    shuffle_state, first_shuffle_state : uint64 arrays of shape (1,)
+        The shuffle generator now, and as it was before the first epoch.
+    history : dict of lists
+        One entry per epoch run so far.
+    """
+
+    def __init__(self, P, Q, bu, bi, mu, user_ids, item_ids, shuffle_state, history):
+        self.P, self.Q, self.bu, self.bi = P, Q, bu, bi
+        self.mu = mu
+        self.user_ids, self.item_ids = user_ids, item_ids
+        self.shuffle_state = shuffle_state
+        self.first_shuffle_state = shuffle_state.copy()
+        self.history = history
+        self.best_epoch = None
+
+    @classmethod
+    def fresh(cls, train, params):
+        """A new state for ``train`` (compacted ratings) from ``random_state``."""
+        dtype = params["dtype"]
+        P, Q, shuffle_state = initial_state(
+            params["random_state"], train.n_users, train.n_items,
+            params["n_factors"], params["init_std"], dtype,
+        )  # fmt: skip
+        mu = float(train.values.mean()) if params["biased"] else 0.0
+        return cls(
+            P, Q, np.zeros(train.n_users, dtype), np.zeros(train.n_items, dtype), mu,
+            train.user_map.ids, train.item_map.ids, shuffle_state,
+            {key: [] for key in HISTORY_KEYS},
+        )  # fmt: skip
+
+    @property
+    def epochs_done(self):
+        return len(self.history["epoch"])
+
+    def grow(self, user_ids, item_ids, init_std):
+        """Add rows for the raw ids not seen yet; returns the old-to-new row maps.
+
+        New rows get N(0, init_std²) factors from a generator seeded by the
+        shuffle state and zero biases; existing rows keep their values.
+        """
+        rng = np.random.default_rng(int(self.shuffle_state[0]))
+        self.user_ids, self.P, self.bu, user_rows = _grown(
+            self.user_ids, user_ids, self.P, self.bu, rng, init_std
+        )
+        self.item_ids, self.Q, self.bi, item_rows = _grown(
+            self.item_ids, item_ids, self.Q, self.bi, rng, init_std
+        )
+        return user_rows, item_rows
+
+
+def _grown(ids, wanted, factors, bias, rng, init_std):
+    """``ids`` with ``wanted`` added, the factor rows and biases to match."""
+    IdMap(ids).lookup(wanted[:1], "ids")  # a mismatch of id kinds raises here
+    union = np.union1d(ids, wanted)
+    old_rows = np.searchsorted(union, ids)
+    if union.size == ids.size:
+        return ids, factors, bias, old_rows
+    grown = normal_rows(rng, init_std, union.size, factors.shape[1], factors.dtype)
+    grown[old_rows] = factors
+    grown_bias = np.zeros(union.size, dtype=bias.dtype)
+    grown_bias[old_rows] = bias
+    return union, grown, grown_bias, old_rows
+
+
+def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress=None,
+               frozen=kernels.FREEZE_NONE, replay=False):  # fmt: skip
+    """Train ``n_epochs`` more epochs in place on ``state``.
+
+    Parameters
+    ----------
+    state : TrainingState
+    arrays : (users, items, values)
+        The ratings as row indices of ``state`` and values in the model dtype;
+        private to this call (they are shuffled in place).
+    valid : (users, items, values) or None
+        Validation ratings as row indices (-1 when unknown).
+    params : dict
+        Validated model parameters.
+    callbacks : sequence of callables
+        ``callback(row)`` after every epoch; returning True stops training.
+    frozen : int
+        ``kernels.FREEZE_*``: the side that must not move (fold-in).
+    replay : bool
+        Replay the shuffles of the epochs already done first, so that continuing
+        on the same ratings visits them in the order one longer fit would have.
+
+    Returns
+    -------
+    str
+        Why training stopped: "done", "callback" or "early stopping".
+
+    Raises
+    ------
+    DivergenceError
+        When an epoch produces a non-finite value.
+    KeyboardInterrupt
+        After recording the epochs that completed; ``state`` holds the last one.
+    """
+    users, items, values = arrays
+    real = params["dtype"].type
+    scalars = (real(params["lr"]), real(params["reg"]))
+    flags = (params["biased"], use_prefetch(state.P, state.Q, params["method"]), frozen)
+    if valid is not None and "validation_rmse" not in state.history:
+        state.history["validation_rmse"] = [math.nan] * state.epochs_done
+    if replay and params["shuffle"]:
+        replayed = state.first_shuffle_state.copy()
+        for epoch in range(1, state.epochs_done + 1):
+            _shuffle(users, items, values, replayed, epoch, params)
+    stopper = _EarlyStopping(params["patience"], state) if valid is not None else None
+
+    threads = 1 if params["method"] == "serial" else params["n_threads"]
+    first = state.epochs_done + 1
+    with _numba_threads(threads):
+        for epoch in range(first, first + n_epochs):
+            passed = None
+            try:
+                start = time.perf_counter()
+                if params["shuffle"]:
+                    _shuffle(users, items, values, state.shuffle_state, epoch, params)
+                sgd_start = time.perf_counter()
+                sse = _sgd_pass(state, users, items, values, scalars, flags, params)
+                passed = (start, sgd_start, time.perf_counter(), sse)
+                row = _record(state, epoch, arrays, valid, passed, params)
+            except KeyboardInterrupt:
+                if passed is not None:  # the pass finished: keep and record it
+                    _record(state, epoch, arrays, valid, passed, params)
+                _restore_best(stopper, state)
+                logger.warning(
+                    "training interrupted: the model holds epoch %d and can be used "
+                    "and saved.",
+                    state.epochs_done,
+                )
+                raise
+            if progress is not None:
+                progress(row)
+            if any(callback(row) is True for callback in callbacks):
+                _restore_best(stopper, state)
+                return "callback"
+            if stopper is not None and stopper.should_stop(row, state):
+                _restore_best(stopper, state)
+                return "early stopping"
+    _restore_best(stopper, state)
+    return "done"
+
+
+def _sgd_pass(state, users, items, values, scalars, flags, params):
+    args = (users, items, values, params["dtype"].type(state.mu), state.P, state.Q,
+            state.bu, state.bi, *scalars, *flags)  # fmt: skip
+    if params["method"] == "serial":
+        return kernels.sgd_epoch(*args)
+    return kernels.sgd_epoch_hogwild(*args, params["n_threads"])
+
+
+def _record(state, epoch, arrays, valid, passed, params):
+    """Check an epoch for divergence and append its row to the history."""
+    start, sgd_start, end, sse = passed
+    users, items, values = arrays
+    n = values.size
+    model = (state.mu, state.P, state.Q, state.bu, state.bi)
+    train_sse = kernels.squared_error_sum(users, items, values, *model)
+    if not (math.isfinite(sse) and math.isfinite(train_sse)):
+        raise _divergence(epoch, params["lr"], values)
+    seconds = end - start
+    row = {
+        "epoch": epoch,
+        "train_rmse": math.sqrt(train_sse / n),
+        "seconds": seconds,
+        "sgd_seconds": end - sgd_start,
+        "ratings_per_second": n / seconds if seconds > 0 else math.inf,
+    }
+    if valid is not None:
+        u, i, r = valid
+        row["validation_rmse"] = math.sqrt(
+            kernels.squared_error_sum(u, i, r, *model) / r.size
+        )
+    for key, column in state.history.items():
+        column.append(row.get(key, math.nan))
+    return row
+
+
+class _EarlyStopping:
+    """Stop when the validation RMSE has not improved for ``patience`` epochs and
+    remember the parameters of the best epoch."""
+
+    def __init__(self, patience, state):
+        self.patience = patience
+        self.best_rmse = math.inf
+        self.best_epoch = None
+        self.best = None
+        self.waited = 0
+
+    def should_stop(self, row, state):
+        if self.patience is None:
+            return False
+        if row["validation_rmse"] < self.best_rmse:
+            self.best_rmse = row["validation_rmse"]
+            self.best_epoch = row["epoch"]
+            self.best = tuple(a.copy() for a in (state.P, state.Q, state.bu, state.bi))
+            self.waited = 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+
+def _restore_best(stopper, state):
+    if stopper is None or stopper.best is None:
+        return
+    if stopper.best_epoch != state.epochs_done:
+        state.P, state.Q, state.bu, state.bi = stopper.best
+        logger.info("early stopping restored epoch %d.", stopper.best_epoch)
+    state.best_epoch = stopper.best_epoch
+
+
+def _shuffle(users, items, values, state, epoch, params):
+    """New visiting order for an epoch, in place.
+
+    Serial: a full shuffle every epoch. Hogwild: a full shuffle in the first epoch,
+    then each thread's chunk is reshuffled within itself, in parallel; a full
+    shuffle of 10M ratings costs about half a Hogwild epoch at k = 32 and cannot be
+    spread over threads.
+    """
+    if params["method"] == "serial" or epoch == 1:
+        kernels.shuffle_ratings(users, items, values, state)
+    else:
+        kernels.shuffle_ratings_chunks(users, items, values, state, params["n_threads"])
+
+
+def ratings_in_dtype(values, dtype):
+    """The ratings cast to the factor dtype; refuse or warn when that loses them."""
+    with np.errstate(over="ignore"):
+        cast = values.astype(dtype)
+    if not np.isfinite(cast).all():
+        raise ValueError(
+            f"ratings up to {np.abs(values).max():g} overflow {dtype.name}; use "
+            "dtype='float64' or rescale the ratings."
+        )
+    change = float(np.abs(cast - values).max()) if values.size else 0.0
+    spread = float(values.std()) if values.size else 0.0
+    if change > 1e-4 * max(spread, np.finfo(dtype).tiny):
+        warnings.warn(
+            f"casting the ratings to {dtype.name} changes them by up to {change:g} "
+            f"(their standard deviation is {spread:g}); use dtype='float64' or "
+            "centre and scale the ratings.",
+            RuntimeWarning,
+            stacklevel=5,
+        )
+    return cast
+
+
+def rows_of(state, ratings):
+    """Row indices of ``ratings`` in the state's id maps (-1 when unknown)."""
+    users = IdMap(state.user_ids).lookup(ratings.raw_users(), "users")
+    items = IdMap(state.item_ids).lookup(ratings.raw_items(), "items")
+    return users, items
+
+
+def validation_arrays(state, valid, dtype):
+    """Validation ratings as rows of the state (-1 when unknown)."""
+    v.check_nonempty(valid.n_ratings, "the validation set")
+    users, items = rows_of(state, valid)
+    return users, items, ratings_in_dtype(valid.values, dtype)
+
+
+def _divergence(epoch, lr, values):
+    low, high = float(values.min()), float(values.max())
+    return DivergenceError(
+        f"Training diverged in epoch {epoch}: a factor or bias became non-finite "
+        f"(NaN or infinity). The learning rate {lr:g} is too large for ratings "
+        f"between {low:g} and {high:g}: use a smaller learning_rate (CLI: "
+        f"--learning-rate), 10 to 100 times smaller (for example {lr / 10:g} or "
+        f"{lr / 100:g}), or rescale the ratings. The model was left unfitted.",
+        epoch,
+    )
+
+
+@contextlib.contextmanager
+def _numba_threads(n):
+    """Run with ``n`` Numba threads; restore the previous count after, even on error."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def merge_seen(indptr, items, user_rows, item_rows, n_users, new_users, new_items):
+    """Rated-item lists of every user: the old ones (rows remapped) plus new pairs.
+
+    Returns ``(indptr, items)`` in CSR layout, each pair once.
+    """
+    old_users = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+    users = np.concatenate([user_rows[old_users], new_users]).astype(np.int64)
+    all_items = np.concatenate([item_rows[items], new_items]).astype(np.int64)
+    n_items = int(all_items.max()) + 1 if all_items.size else 1
+    keys = np.unique(users * n_items + all_items)
+    counts = np.bincount(keys // n_items, minlength=n_users)
+    out_indptr = np.zeros(n_users + 1, dtype=np.int64)
+    np.cumsum(counts, out=out_indptr[1:])
+    return out_indptr, (keys % n_items).astype(np.int32)
