@@ -6,18 +6,17 @@ users and items, and runs epochs: shuffle, one kernel pass, the RMSE passes,
 callbacks, early stopping and a clean stop on Ctrl-C.
 """
 
-import contextlib
 import logging
 import math
 import time
 import warnings
 
-import numba
 import numpy as np
 
 from . import _validation as v
 from . import kernels
 from ._config import PREFETCH_MIN_BYTES
+from ._threads import parallel_section
 from .data import IdMap
 from .exceptions import DivergenceError
 
@@ -185,7 +184,7 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
 
     threads = 1 if params["method"] == "serial" else params["n_threads"]
     first = state.epochs_done + 1
-    with _numba_threads(threads):
+    with parallel_section(threads):
         for epoch in range(first, first + n_epochs):
             passed = None
             try:
@@ -346,17 +345,6 @@ def _divergence(epoch, lr, values):
         f"{lr / 100:g}), or rescale the ratings. The model was left unfitted.",
         epoch,
     )
-
-
-@contextlib.contextmanager
-def _numba_threads(n):
-    """Run with ``n`` Numba threads; restore the previous count after, even on error."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 def merge_seen(indptr, items, user_rows, item_rows, n_users, new_users, new_items):

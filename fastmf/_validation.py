@@ -169,12 +169,18 @@ def check_dtype(value):
 
 
 def check_n_threads(value):
-    """None means every thread Numba may use; otherwise 1..NUMBA_NUM_THREADS."""
+    """None or -1 mean every thread Numba may use; otherwise 1..NUMBA_NUM_THREADS."""
     import numba
 
-    if value is None:
-        return numba.config.NUMBA_NUM_THREADS
-    return check_int(value, "n_threads", 1, numba.config.NUMBA_NUM_THREADS)
+    most = numba.config.NUMBA_NUM_THREADS
+    if value is None or (isinstance(value, numbers.Integral) and value == -1):
+        return most
+    if isinstance(value, numbers.Integral) and not 1 <= value <= most:
+        raise ValueError(
+            f"n_threads must be between 1 and {most} (NUMBA_NUM_THREADS), or -1 for "
+            f"all of them; got {value}."
+        )
+    return check_int(value, "n_threads", 1, most)
 
 
 def check_random_state(value):

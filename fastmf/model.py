@@ -18,6 +18,7 @@ import numpy as np
 from . import _training, kernels
 from . import _validation as v
 from ._io import atomic_write
+from ._threads import parallel_section
 from ._training import initial_state, use_prefetch  # noqa: F401  (public helpers)
 from .data import IdMap, Ratings
 from .data._duplicates import check_policy, resolve_duplicates
@@ -82,8 +83,12 @@ class MatrixFactorization:
         faster on large data, but its result depends on thread timing. After a
         full shuffle in the first epoch, each chunk is reshuffled within itself.
     n_threads : int, optional
-        Threads of the Hogwild method (its SGD and RMSE passes); by default all
-        Numba threads. The serial method runs on the calling thread alone.
+        Threads of the Hogwild method (its SGD and RMSE passes) and of predict,
+        recommend and similar_*; None or -1 for every Numba thread
+        (``NUMBA_NUM_THREADS``). The serial method trains on the calling thread
+        alone. The count is set in the calling thread and restored afterwards,
+        so it holds inside worker threads too; a value beyond
+        ``NUMBA_NUM_THREADS`` is a ValueError.
     dtype : {"float32", "float64"}, default "float32"
         Precision of factors, biases and the ratings during training.
     shuffle : bool, default True
@@ -546,13 +551,18 @@ class MatrixFactorization:
         i = IdMap(self.item_ids_).lookup(items, "items")
 
         out = np.empty(u.size)
-        kernels.predict_pairs(u, i, out, *self._parameters())
+        with parallel_section(self._threads()):
+            kernels.predict_pairs(u, i, out, *self._parameters())
         if clip:
             np.clip(out, *self.rating_scale_, out=out)
         unknown = (u < 0) | (i < 0)
         if scalar:
             out, unknown = out[0], unknown[0]
         return (out, unknown) if return_unknown else out
+
+    def _threads(self):
+        """Threads for prediction: the model's ``n_threads`` (all by default)."""
+        return v.check_n_threads(self.n_threads)
 
     def _parameters(self):
         return (
@@ -599,10 +609,11 @@ class MatrixFactorization:
 
         mu, P, Q, bu, bi = self._parameters()
         out_items, out_scores, counts = _top_n_buffers(rows.size, n)
-        kernels.recommend_top_n(
-            rows, mu, P, Q, bu, bi, candidates, excluded, self.seen_indptr_,
-            self.seen_items_, exclude_seen, out_items, out_scores, counts,
-        )  # fmt: skip
+        with parallel_section(self._threads()):
+            kernels.recommend_top_n(
+                rows, mu, P, Q, bu, bi, candidates, excluded, self.seen_indptr_,
+                self.seen_items_, exclude_seen, out_items, out_scores, counts,
+            )  # fmt: skip
         return _top_n_results(self.item_ids_, out_items, out_scores, counts, scalar)
 
     def similar_items(self, items, n=10):
@@ -627,10 +638,11 @@ class MatrixFactorization:
             raise KeyError(f"{name[:-1]} {unknown!r} was not seen in training.")
         everything = np.arange(ids.size, dtype=np.int32)
         out_rows, out_scores, counts = _top_n_buffers(rows.size, n)
-        kernels.similar_top_n(
-            rows, factors, everything, np.zeros(ids.size, dtype=bool), out_rows,
-            out_scores, counts,
-        )  # fmt: skip
+        with parallel_section(self._threads()):
+            kernels.similar_top_n(
+                rows, factors, everything, np.zeros(ids.size, dtype=bool), out_rows,
+                out_scores, counts,
+            )  # fmt: skip
         return _top_n_results(ids, out_rows, out_scores, counts, scalar)
 
     def _candidates(self, items, exclude):
