@@ -18,6 +18,7 @@ import numpy as np
 from . import _training, kernels
 from . import _validation as v
 from ._io import atomic_write
+from ._libmf_model import read_libmf_model, write_libmf_model
 from ._threads import parallel_section
 from ._training import initial_state, use_prefetch  # noqa: F401  (public helpers)
 from .data import IdMap, Ratings
@@ -715,6 +716,57 @@ class MatrixFactorization:
         }
         arrays.update({f"history_{k}": col for k, col in self.history_.items()})
         atomic_write(path, lambda handle: np.savez(handle, **arrays))
+
+    def export_libmf(self, path):
+        """Write the model in LIBMF's model text format.
+
+        Row ``j`` of LIBMF's P is ``user_ids_[j]`` and row ``j`` of Q is
+        ``item_ids_[j]`` (LIBMF knows indices, not ids). LIBMF has no biases, so a
+        biased model gets two extra factor columns that reproduce
+        ``mu + b_u + b_i + p_u . q_i`` exactly (see ``fastmf._libmf_model``).
+        Values are float32 with 9 significant digits, which round-trip exactly.
+        """
+        v.check_fitted(self)
+        write_libmf_model(
+            os.fspath(path), float(self.global_mean_), self.user_factors_,
+            self.item_factors_, self.user_bias_, self.item_bias_,
+            bool(self.biased),
+        )  # fmt: skip
+
+    @classmethod
+    def from_libmf(cls, path):
+        """A model from a LIBMF model file (squared-error loss), ready to predict.
+
+        Users and items are LIBMF's row indices (integers); rows LIBMF marked as
+        having no rating are unknown. Predictions equal LIBMF's ``p_u . q_i``
+        for known pairs (to float32 precision) and LIBMF's mean ``b`` otherwise,
+        which fastmf represents with ``mu = b`` and one extra factor column.
+        There is no training history and no rated-item list.
+        """
+        b, P, Q, valid_p, valid_q = read_libmf_model(os.fspath(path))
+        b = float(np.float32(b))
+        P = np.hstack([P, np.ones((P.shape[0], 1), dtype=np.float32)])[valid_p]
+        Q = np.hstack([Q, np.full((Q.shape[0], 1), -b, dtype=np.float32)])[valid_q]
+        model = cls(n_factors=P.shape[1], dtype="float32")
+        model.user_factors_ = np.ascontiguousarray(P)
+        model.item_factors_ = np.ascontiguousarray(Q)
+        model.user_bias_ = np.zeros(P.shape[0], dtype=np.float32)
+        model.item_bias_ = np.zeros(Q.shape[0], dtype=np.float32)
+        model.global_mean_ = b
+        model.user_ids_ = np.flatnonzero(valid_p).astype(np.int64)
+        model.item_ids_ = np.flatnonzero(valid_q).astype(np.int64)
+        model.seen_indptr_ = np.zeros(P.shape[0] + 1, dtype=np.int64)
+        model.seen_items_ = np.zeros(0, dtype=np.int32)
+        model.n_ratings_ = 0
+        model.n_duplicates_ = 0
+        finite = np.finfo(np.float64)
+        model.rating_scale_ = (float(finite.min), float(finite.max))  # no clipping
+        model.history_ = {key: np.zeros(0) for key in _training.HISTORY_KEYS}
+        model.best_epoch_ = None
+        model.stopped_because_ = "imported"
+        model.shuffle_state_ = np.zeros(1, dtype=np.uint64)
+        model.first_shuffle_state_ = np.zeros(1, dtype=np.uint64)
+        return model
 
     @classmethod
     def load(cls, path):

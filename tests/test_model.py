@@ -680,3 +680,44 @@ def test_ctrl_c_keeps_the_last_completed_epoch_usable(small, tmp_path):
     model.partial_fit(small, n_epochs=2)
     six = MatrixFactorization(n_factors=2, n_epochs=6, random_state=0).fit(small)
     np.testing.assert_array_equal(model.user_factors_, six.user_factors_)
+
+
+# -- LIBMF model files ------------------------------------------------------------
+
+
+def test_libmf_export_reproduces_predictions_and_float32_values(small, tmp_path):
+    model = MatrixFactorization(n_factors=3, n_epochs=5, random_state=0).fit(small)
+    path = tmp_path / "model.libmf"
+    model.export_libmf(path)
+    lines = path.read_text().splitlines()
+    m, n = len(model.user_ids_), len(model.item_ids_)
+    assert lines[:4] == ["f 0", f"m {m}", f"n {n}", "k 5"]
+    # Every float32 factor comes back bit for bit.
+    p0 = np.array(lines[5].split()[2:], dtype=np.float32)
+    np.testing.assert_array_equal(p0[:3], model.user_factors_[0])
+
+    imported = MatrixFactorization.from_libmf(path)
+    users, items, _ = small
+    rows_u = np.searchsorted(model.user_ids_, users)
+    rows_i = np.searchsorted(model.item_ids_, items)
+    np.testing.assert_allclose(
+        imported.predict(rows_u, rows_i, clip=False),
+        model.predict(users, items, clip=False),
+        rtol=1e-6,
+    )
+    # Unknown pairs get LIBMF's mean b, which is fastmf's global mean.
+    assert imported.predict(10**6, 10**6) == pytest.approx(model.global_mean_, rel=1e-7)
+
+
+def test_libmf_import_marks_rows_without_ratings_unknown(tmp_path):
+    path = tmp_path / "hand.libmf"
+    path.write_text("f 0\nm 3\nn 2\nk 2\nb 3.5\n"
+                    "p0 T 1 2\np1 F 0 0\np2 T 0.5 -1\n"
+                    "q0 T 1 0\nq1 T 0 1\n")  # fmt: skip
+    model = MatrixFactorization.from_libmf(path)
+    predictions, unknown = model.predict([0, 1, 2], [1, 0, 0], return_unknown=True)
+    np.testing.assert_allclose(predictions, [2.0, 3.5, 0.5], rtol=1e-6)
+    assert unknown.tolist() == [False, True, False]
+    with pytest.raises(ValueError, match="line 7: expected 2 values"):
+        path.write_text("f 0\nm 1\nn 1\nk 2\nb 1\np0 T 1 2\nq0 T 1\n")
+        MatrixFactorization.from_libmf(path)
