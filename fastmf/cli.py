@@ -1,4 +1,4 @@
-"""The ``fastmf`` command: ``fastmf bench`` and ``fastmf train``."""
+"""The ``fastmf`` command: bench, train, predict, recommend, eval and export."""
 
 import argparse
 import codecs
@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 import time
+
+from ._cli_model import add_commands
 
 EXAMPLES_BENCH = """examples:
   fastmf bench                       built-in synthetic data (100,000 ratings)
@@ -19,7 +21,10 @@ EXAMPLES_BENCH = """examples:
 EXAMPLES_TRAIN = """examples:
   fastmf train ratings.csv
   fastmf train ml-100k/u1.base --validation ml-100k/u1.test --save model.npz
+  fastmf train ratings.csv --test-fraction 0.1 --epochs 100 --patience 3
   fastmf train ratings.dat.gz --factors 50 --epochs 30 --method hogwild --threads 2
+progress (one line per epoch) goes to stderr; Ctrl-C stops after the current
+epoch and still saves the model with --save.
 """
 
 
@@ -158,9 +163,17 @@ def build_parser():
     train.add_argument("--method", choices=["serial", "hogwild"], default="serial")
     train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     train.add_argument("--save", default=None, help="write the model to this .npz file")
+    train.add_argument(
+        "--patience", "--early-stopping", type=int, default=None,
+        help="stop when the validation RMSE has not improved for this many epochs "
+        "and keep the best epoch (needs --validation or --test-fraction)",
+    )  # fmt: skip
+    train.add_argument("--quiet", action="store_true", help="no progress output")
     _add_model_options(train)
     _add_file_options(train)
     train.set_defaults(handler=_train)
+
+    add_commands(commands, _add_file_options)
     return parser
 
 
@@ -176,6 +189,7 @@ def main(argv=None):
         # The reader of our output went away (for example `| head`): stop quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, sys.stderr.fileno())
         return 141
     except (ValueError, TypeError, OSError, MemoryError, FloatingPointError) as error:
         print(f"fastmf {args.command}: error: {error}", file=sys.stderr)
@@ -302,19 +316,21 @@ def _train(args):
     from ._io import check_writable
     from .data import train_test_split
 
-    model = _model(args, method=args.method, dtype=args.dtype)
+    model = _model(args, method=args.method, dtype=args.dtype, patience=args.patience)
     if args.save:
         check_writable(args.save)
     if args.test_fraction is not None:
         _check_fraction(args.test_fraction)
+    if args.patience is not None and not (args.validation or args.test_fraction):
+        raise ValueError("--patience needs --validation or --test-fraction.")
 
     started = time.perf_counter()
     ratings = _read(args.path, args)
-    print(
+    say = (lambda text: None) if args.quiet else _stderr
+    say(
         f"read {ratings.n_ratings:,} ratings of {ratings.n_users:,} users on "
         f"{ratings.n_items:,} items from {args.path} in "
-        f"{time.perf_counter() - started:.2f} s",
-        file=sys.stderr,
+        f"{time.perf_counter() - started:.2f} s"
     )
     validation = None
     if args.validation:
@@ -324,26 +340,42 @@ def _train(args):
             ratings, args.test_fraction, random_state=args.seed
         )
     if validation is not None:
-        print(
+        say(
             f"training on {ratings.n_ratings:,} ratings, validating on "
-            f"{validation.n_ratings:,}",
-            file=sys.stderr,
+            f"{validation.n_ratings:,}"
         )
 
     logger = logging.getLogger("fastmf")
-    handler = _ProgressHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    logger.addHandler(handler)
-    model.verbose = True
+    handler = None
+    if not args.quiet:
+        handler = _ProgressHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    model.verbose = not args.quiet
+    interrupted = False
     try:
         model.fit(ratings, validation=validation)
+    except KeyboardInterrupt:
+        if not hasattr(model, "user_factors_"):
+            raise
+        interrupted = True
     finally:
-        logger.removeHandler(handler)
+        if handler is not None:
+            logger.removeHandler(handler)
 
+    if model.stopped_because_ == "early stopping":
+        say(f"early stopping kept epoch {model.best_epoch_}")
     if args.save:
         model.save(args.save)
-        print(f"saved the model to {args.save}", file=sys.stderr)
+        say(f"saved the model to {args.save}")
+    if interrupted:
+        _stderr(f"fastmf: interrupted after epoch {len(model.history_['epoch'])}")
+        return 130
     return 0
+
+
+def _stderr(text):
+    print(text, file=sys.stderr)
 
 
 class _ProgressHandler(logging.StreamHandler):

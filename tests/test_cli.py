@@ -33,7 +33,8 @@ def test_train_prints_progress_and_saves_a_loadable_model(
     ])  # fmt: skip
     captured = capsys.readouterr()
     assert status == 0
-    epochs = [line for line in captured.out.splitlines() if line.startswith("epoch")]
+    assert captured.out == ""  # progress goes to stderr, stdout stays clean
+    epochs = [line for line in captured.err.splitlines() if line.startswith("epoch")]
     assert len(epochs) == 3
     assert "validation RMSE" in epochs[0] and "M ratings/s" in epochs[0]
     assert f"read {n:,} ratings" in captured.err
@@ -109,10 +110,137 @@ def test_separator_escapes_are_decoded(tmp_path, capsys):
 
 def test_a_closed_pipe_stops_train_quietly(ratings_csv):
     path, _ = ratings_csv
-    train = f"{sys.executable} -m fastmf.cli train {path} --epochs 200 --factors 2"
-    command = f"{train} | head -1"
+    train = f"{sys.executable} -m fastmf.cli train {path} --epochs 500 --factors 2"
+    command = f"{train} 2>&1 | head -2; echo status ${{PIPESTATUS[0]}}"
     result = subprocess.run(
-        ["bash", "-c", command], capture_output=True, text=True, check=False
-    )
-    assert result.stdout.startswith("epoch   1")
-    assert "Traceback" not in result.stderr and "Logging error" not in result.stderr
+        ["bash", "-c", command], capture_output=True, text=True, check=False,
+        timeout=120,
+    )  # fmt: skip
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("read ") and lines[1].startswith("epoch   1")
+    assert lines[-1] in ("status 141", "status 0")  # stopped quietly
+    assert "Traceback" not in result.stderr
+
+
+# -- the model commands: predict, recommend, eval, export (CASE-03, -15, -17, -33) --
+
+CASE_15 = "u1,i1,5\nu1,i2,3\nu2,i1,4\nu2,i3,1\nu3,i2,2\nu3,i3,5\n"
+
+
+@pytest.fixture
+def saved_model(tmp_path):
+    ratings = tmp_path / "case15.csv"
+    ratings.write_text(CASE_15)
+    model_path = tmp_path / "model.npz"
+    status = main(["train", str(ratings), "--factors", "2", "--epochs", "30",
+                   "--quiet", "--save", str(model_path)])  # fmt: skip
+    assert status == 0
+    return model_path, MatrixFactorization.load(model_path)
+
+
+def test_quiet_training_writes_nothing(tmp_path, capsys):
+    ratings = tmp_path / "case15.csv"
+    ratings.write_text(CASE_15)
+    assert main(["train", str(ratings), "--epochs", "3", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_case_03_predict_keeps_rows_in_order_and_flags_the_fallback(
+    saved_model, tmp_path, capsys
+):
+    path, model = saved_model
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("u1,i9\nu9,i1\nu9,i9\nu1,i3\n")
+    capsys.readouterr()
+    assert main(["predict", str(path), str(pairs), "--no-clip"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0] == "user,item,prediction,unknown"
+    body = [line.split(",") for line in rows[1:]]
+    assert [(u, i, flag) for u, i, _, flag in body] == [
+        ("u1", "i9", "1"), ("u9", "i1", "1"), ("u9", "i9", "1"), ("u1", "i3", "0"),
+    ]  # fmt: skip
+    expected = model.predict(["u1", "u9", "u9", "u1"], ["i9", "i1", "i9", "i3"],
+                             clip=False)  # fmt: skip
+    np.testing.assert_array_equal([float(row[2]) for row in body], expected)
+
+
+def test_case_15_recommend_from_the_command_line(saved_model, capsys):
+    path, _ = saved_model
+    capsys.readouterr()
+    assert main(["recommend", str(path), "--users", "u1", "u2", "u3", "-n", "10"]) == 0
+    rows = [line.split(",") for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [(u, i) for u, _, i, _ in rows] == [("u1", "i3"), ("u2", "i2"), ("u3", "i1")]
+
+
+def test_recommend_json_for_every_user(saved_model, tmp_path, capsys):
+    import json
+
+    path, model = saved_model
+    out = tmp_path / "top.json"
+    assert main(["recommend", str(path), "--all", "--include-seen", "-n", "2",
+                 "--format", "json", "--output", str(out)]) == 0  # fmt: skip
+    document = json.loads(out.read_text())
+    assert [entry["user"] for entry in document] == model.user_ids_.tolist()
+    first = model.recommend("u1", n=2, exclude_seen=False)
+    assert document[0]["items"] == first[0].tolist()
+    assert document[0]["scores"] == first[1].tolist()
+
+
+def test_eval_reports_rmse_and_mae(saved_model, tmp_path, capsys):
+    import json
+
+    from fastmf import mae, read_ratings, rmse
+
+    path, model = saved_model
+    test = tmp_path / "test.csv"
+    test.write_text("u1,i3,4\nu2,i2,2\nu9,i1,3\n")
+    capsys.readouterr()
+    assert main(["eval", str(path), str(test), "--format", "json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    ratings = read_ratings(test)
+    predictions = model.predict(ratings.raw_users(), ratings.raw_items())
+    assert scores["rmse"] == pytest.approx(rmse(ratings.values, predictions))
+    assert scores["mae"] == pytest.approx(mae(ratings.values, predictions))
+    assert scores["n_ratings"] == 3 and scores["n_unknown"] == 1
+
+
+def test_export_libmf_from_the_command_line(saved_model, tmp_path):
+    path, model = saved_model
+    out = tmp_path / "model.libmf"
+    assert main(["export", str(path), "--libmf", str(out)]) == 0
+    assert out.read_text().startswith(f"f 0\nm {len(model.user_ids_)}\n")
+
+
+def test_case_17_cli_saved_model_predicts_like_the_api(saved_model, tmp_path):
+    _, model = saved_model
+    ratings = tmp_path / "case15.csv"
+    api = MatrixFactorization(n_factors=2, n_epochs=30, random_state=0)
+    api.fit(read_case_15(ratings))
+    pairs = (["u1", "u2", "u3", "u9"], ["i3", "i2", "i1", "i9"])
+    np.testing.assert_array_equal(model.predict(*pairs), api.predict(*pairs))
+    assert model.user_ids_.dtype.kind == "U"  # string ids stay strings
+
+
+def read_case_15(path):
+    from fastmf import read_ratings
+
+    path.write_text(CASE_15)
+    return read_ratings(path)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["predict", "missing.npz", "pairs.csv"], "no such model file"),
+        (["recommend", "MODEL", "--users", "u1", "-n", "-1"], "-n must be >= 0"),
+        (["export", "MODEL", "--libmf", "/nonexistent/m.libmf"], "does not exist"),
+    ],
+)
+def test_model_commands_fail_with_one_line(saved_model, capsys, argv, needle):
+    path, _ = saved_model
+    argv = [str(path) if a == "MODEL" else a for a in argv]
+    capsys.readouterr()
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
