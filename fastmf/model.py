@@ -232,6 +232,19 @@ class MatrixFactorization:
             setattr(self, name, value)
         return self
 
+    def __sklearn_is_fitted__(self):
+        """Whether ``fit`` succeeded (scikit-learn's ``check_is_fitted`` asks)."""
+        return hasattr(self, "user_factors_")
+
+    def __sklearn_tags__(self):
+        """Tags for scikit-learn's utilities; only scikit-learn calls this."""
+        from sklearn.utils import Tags, TargetTags
+
+        return Tags(
+            estimator_type=None, target_tags=TargetTags(required=False),
+            transformer_tags=None, classifier_tags=None, regressor_tags=None,
+        )  # fmt: skip
+
     def __repr__(self):
         defaults = inspect.signature(type(self).__init__).parameters
         changed = [
