@@ -170,6 +170,8 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
     KeyboardInterrupt
         After recording the epochs that completed; ``state`` holds the last one.
     """
+    if params["method"] == "blocked":
+        params, arrays = _blocked_layout(state, arrays, params)
     users, items, values = arrays
     real = params["dtype"].type
     scalars = (real(params["lr"]), real(params["reg"]))
@@ -218,11 +220,61 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
 
 
 def _sgd_pass(state, users, items, values, scalars, flags, params):
-    args = (users, items, values, params["dtype"].type(state.mu), state.P, state.Q,
-            state.bu, state.bi, *scalars, *flags)  # fmt: skip
+    model = (params["dtype"].type(state.mu), state.P, state.Q, state.bu, state.bi)
     if params["method"] == "serial":
-        return kernels.sgd_epoch(*args)
-    return kernels.sgd_epoch_hogwild(*args, params["n_threads"])
+        return kernels.sgd_epoch(users, items, values, *model, *scalars, *flags)
+    if params["method"] == "hogwild":
+        return kernels.sgd_epoch_hogwild(
+            users, items, values, *model, *scalars, *flags, params["n_threads"]
+        )
+    block_ptr, n_blocks = params["layout"]
+    # The diagonals' order changes every epoch with the shuffle generator (and
+    # stays put without shuffling); it depends on the seed alone.
+    diagonals = np.random.default_rng(int(state.shuffle_state[0])).permutation(n_blocks)
+    return kernels.sgd_epoch_blocked(
+        users, items, values, block_ptr, n_blocks, diagonals, *model, *scalars, *flags
+    )
+
+
+#: Factor bytes of one block's users and items that should fit in a core's cache.
+BLOCK_BYTES = 1 << 20
+MAX_BLOCKS = 128
+
+
+def n_blocks_for(n_users, n_items, n_factors, itemsize):
+    """The default ``B``: blocks whose factor rows fit in about 1 MiB of cache.
+
+    At least ``2 * NUMBA_NUM_THREADS`` (so every thread has a block in each
+    diagonal) and at most 128. It depends on the data and the machine's thread
+    limit, never on the ``n_threads`` of a fit, so a model trains the same with
+    any thread count.
+    """
+    import numba
+
+    factor_bytes = (n_users + n_items) * n_factors * itemsize
+    wanted = -(-factor_bytes // BLOCK_BYTES)
+    return int(min(MAX_BLOCKS, max(2 * numba.config.NUMBA_NUM_THREADS, wanted)))
+
+
+def _blocked_layout(state, arrays, params):
+    """Reorder the ratings block by block; returns the params with the layout."""
+    users, items, values = arrays
+    n_blocks = params["n_blocks"] or n_blocks_for(
+        state.P.shape[0], state.Q.shape[0], state.P.shape[1], state.P.itemsize
+    )
+    # Users and items are dealt into groups by a seeded random permutation, so
+    # popular ids spread over the blocks; the seed is the model's, so a warm start
+    # rebuilds the same layout.
+    rng = np.random.default_rng(int(state.first_shuffle_state[0]))
+    user_group = rng.permutation(state.P.shape[0]) * n_blocks // state.P.shape[0]
+    item_group = rng.permutation(state.Q.shape[0]) * n_blocks // state.Q.shape[0]
+    block = (user_group[users] * n_blocks + item_group[items]).astype(np.uint16)
+    order = np.argsort(block, kind="stable")  # a radix sort for 16-bit keys
+    counts = np.bincount(block, minlength=n_blocks * n_blocks)
+    block_ptr = np.zeros(n_blocks * n_blocks + 1, dtype=np.int64)
+    np.cumsum(counts, out=block_ptr[1:])
+    arrays = (users[order], items[order], values[order])
+    return dict(params, layout=(block_ptr, n_blocks)), arrays
 
 
 def _record(state, epoch, arrays, valid, passed, params):
@@ -291,9 +343,12 @@ def _shuffle(users, items, values, state, epoch, params):
     Serial: a full shuffle every epoch. Hogwild: a full shuffle in the first epoch,
     then each thread's chunk is reshuffled within itself, in parallel; a full
     shuffle of 10M ratings costs about half a Hogwild epoch at k = 32 and cannot be
-    spread over threads.
+    spread over threads. Blocked: every block is reshuffled within itself, in
+    parallel, each from its own seed.
     """
-    if params["method"] == "serial" or epoch == 1:
+    if params["method"] == "blocked":
+        kernels.shuffle_blocks(users, items, values, params["layout"][0], state)
+    elif params["method"] == "serial" or epoch == 1:
         kernels.shuffle_ratings(users, items, values, state)
     else:
         kernels.shuffle_ratings_chunks(users, items, values, state, params["n_threads"])

@@ -121,8 +121,8 @@ def build_parser():
     bench.add_argument(
         "--methods",
         nargs="+",
-        default=["serial", "hogwild"],
-        choices=["serial", "hogwild"],
+        default=["serial", "hogwild", "blocked"],
+        choices=["serial", "hogwild", "blocked"],
         help="kernel methods to run",
     )
     bench.add_argument(
@@ -160,7 +160,9 @@ def build_parser():
         default=None,
         help="hold out this share of the ratings for validation",
     )
-    train.add_argument("--method", choices=["serial", "hogwild"], default="serial")
+    train.add_argument(
+        "--method", choices=["serial", "hogwild", "blocked"], default="serial"
+    )
     train.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     train.add_argument("--save", default=None, help="write the model to this .npz file")
     train.add_argument(

@@ -26,7 +26,7 @@ from .data._duplicates import check_policy, resolve_duplicates
 
 logger = logging.getLogger("fastmf")
 
-METHODS = ("serial", "hogwild")
+METHODS = ("serial", "hogwild", "blocked")
 MODEL_FORMAT = "fastmf-npz"
 MODEL_FORMAT_VERSION = 1
 
@@ -77,12 +77,20 @@ class MatrixFactorization:
         identical updates and collapse the model to rank 1.
     biased : bool, default True
         When False the model is ``p_u . q_i`` alone (no mean, no biases).
-    method : {"serial", "hogwild"}, default "serial"
+    method : {"serial", "hogwild", "blocked"}, default "serial"
         ``"serial"`` visits the ratings one after another and is reproducible bit
         for bit for a given ``random_state``. ``"hogwild"`` splits each epoch into
         one contiguous chunk per thread and updates shared factors without locks:
         faster on large data, but its result depends on thread timing. After a
         full shuffle in the first epoch, each chunk is reshuffled within itself.
+        ``"blocked"`` cuts users and items into ``n_blocks`` groups each and
+        trains, in parallel, blocks that share no user and no item: parallel and
+        reproducible, bit for bit the same with any number of threads.
+    n_blocks : int, optional
+        ``B`` for the blocked method (1 to 255). By default chosen from the data
+        so that one block's factor rows fit in about 1 MiB of cache, and at
+        least twice ``NUMBA_NUM_THREADS``; results depend on ``B``, not on the
+        thread count.
     n_threads : int, optional
         Threads of the Hogwild method (its SGD and RMSE passes) and of predict,
         recommend and similar_*; None or -1 for every Numba thread
@@ -192,6 +200,7 @@ class MatrixFactorization:
         duplicates="error",
         patience=None,
         warm_start=False,
+        n_blocks=None,
     ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -208,6 +217,7 @@ class MatrixFactorization:
         self.duplicates = duplicates
         self.patience = patience
         self.warm_start = warm_start
+        self.n_blocks = n_blocks
 
     # -- scikit-learn conventions ---------------------------------------------------
 
@@ -276,6 +286,9 @@ class MatrixFactorization:
             if self.patience is None
             else v.check_int(self.patience, "patience", 1),
             "warm_start": v.check_bool(self.warm_start, "warm_start"),
+            "n_blocks": None
+            if self.n_blocks is None
+            else v.check_int(self.n_blocks, "n_blocks", 1, 255),
         }
 
     # -- training -------------------------------------------------------------------

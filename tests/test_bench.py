@@ -24,6 +24,7 @@ def test_every_variant_starts_where_the_reference_starts(split):
         ("reference", "float64"),
         ("serial", "float64"), ("serial", "float32"),
         ("hogwild", "float64"), ("hogwild", "float32"),
+        ("blocked", "float64"), ("blocked", "float32"),
     }  # fmt: skip
     reference = rows[("reference", "float64")]
     assert reference["note"] == "full run"

@@ -42,7 +42,7 @@ def run_benchmark(
     regularization=0.08,
     n_threads=None,
     dtypes=("float64", "float32"),
-    methods=("serial", "hogwild"),
+    methods=("serial", "hogwild", "blocked"),
     seed=0,
     reference_budget=60.0,
     run_reference=True,

@@ -11,6 +11,7 @@ import time as _time
 
 _started = _time.perf_counter()
 
+from ._blocked import sgd_epoch_blocked, shuffle_blocks  # noqa: E402
 from ._parse import parse_delimited  # noqa: E402
 from ._predict import error_sum, predict_pairs, squared_error_sum  # noqa: E402
 from ._prefetch import prefetch_row  # noqa: E402
@@ -45,8 +46,10 @@ __all__ = [
     "random_below",
     "recommend_top_n",
     "sgd_epoch",
+    "sgd_epoch_blocked",
     "sgd_epoch_hogwild",
     "sgd_update",
+    "shuffle_blocks",
     "shuffle_inplace",
     "shuffle_ratings",
     "shuffle_ratings_chunks",
