@@ -135,6 +135,11 @@ def build_parser():
     bench.add_argument(
         "--no-reference", action="store_true", help="skip the pure-Python reference"
     )
+    bench.add_argument(
+        "--bounds", action="store_true",
+        help="only measure this machine's bounds for SGD (random row reads, "
+        "cache-resident arithmetic) at k = 32, 100, 128 and exit",
+    )  # fmt: skip
     bench.add_argument("--format", choices=["table", "json"], default="table")
     bench.add_argument("--output", default=None, help="write the result to this file")
     _add_model_options(bench)
@@ -217,6 +222,20 @@ def _separator(text):
     return codecs.decode(text, "unicode_escape")
 
 
+def _bounds_table(rows):
+    lines = []
+    for row in rows:
+        reads = row["random_row_reads_per_second"] / 1e6
+        bound = row["random_order_bound_ratings_per_second"] / 1e6
+        cached = row["cache_resident_ratings_per_second"] / 1e6
+        lines.append(
+            f"k={row['n_factors']:>4}  random row reads {reads:6.1f} M/s -> "
+            f"random-order bound {bound:5.1f} M ratings/s;  cache-resident SGD "
+            f"{cached:6.1f} M ratings/s ({row['cache_resident_gflops']:.1f} GFLOP/s)"
+        )
+    return "\n".join(lines)
+
+
 def _check_fraction(value):
     if not 0.0 < value < 1.0:
         raise ValueError(
@@ -244,7 +263,15 @@ def _model(args, **fixed):
 
 def _bench(args):
     from ._io import atomic_write, check_writable
-    from .bench import format_table, run_benchmark
+    from .bench import bounds, format_table, run_benchmark
+
+    if args.bounds:
+        rows = bounds()
+        text = (
+            json.dumps(rows, indent=2) if args.format == "json" else _bounds_table(rows)
+        )
+        print(text)
+        return 0
     from .data import resolve_duplicates, synthetic_ratings, train_test_split
 
     for method in args.methods:

@@ -15,6 +15,7 @@ from ._blocked import sgd_epoch_blocked, shuffle_blocks  # noqa: E402
 from ._parse import parse_delimited  # noqa: E402
 from ._predict import error_sum, predict_pairs, squared_error_sum  # noqa: E402
 from ._prefetch import prefetch_row  # noqa: E402
+from ._probe import gather_rows  # noqa: E402
 from ._random import (  # noqa: E402
     random_below,
     shuffle_inplace,
@@ -40,6 +41,7 @@ __all__ = [
     "FREEZE_NONE",
     "FREEZE_USERS",
     "error_sum",
+    "gather_rows",
     "parse_delimited",
     "predict_pairs",
     "prefetch_row",
