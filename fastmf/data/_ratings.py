@@ -45,13 +45,35 @@ class IdMap:
     def encode(cls, raw, name):
         """Build the map of the distinct values of ``raw`` and encode ``raw``.
 
-        Returns ``(id_map, indices)`` with ``indices`` int32.
+        Returns ``(id_map, indices)`` with ``indices`` int32, the same as
+        ``np.unique(raw, return_inverse=True)``. Integer ids take an O(n) compiled
+        path: a table over their range when it is at most about twice their
+        number, else a hash table of the distinct ids, of which only those are
+        sorted. Memory never grows with the largest id. Strings use ``np.unique``.
         """
+        # A local import: the compiled kernels are loaded on first use.
+        from ..kernels import _ids
+
         raw = _id_array(raw, name)
-        ids, indices = np.unique(raw, return_inverse=True)
+        if raw.dtype.kind not in "iu" or raw.size == 0:
+            ids, indices = np.unique(raw, return_inverse=True)
+            indices = indices.astype(np.int32).reshape(-1)
+        else:
+            # The kernel takes int64: uint64 ids with the top bit flipped sort in
+            # the same order; narrower ids are widened.
+            flip = np.uint64(2**63)
+            if raw.dtype == np.uint64:
+                keys = np.ascontiguousarray(raw ^ flip).view(np.int64)
+            else:
+                keys = np.ascontiguousarray(raw, dtype=np.int64)
+            indices = np.empty(raw.size, dtype=np.int32)
+            ids = _ids.integer_codes(keys, indices)
+            if raw.dtype == np.uint64:
+                ids = ids.view(np.uint64) ^ flip
+            ids = ids.astype(raw.dtype, copy=False)
         if ids.size >= np.iinfo(np.int32).max:
             raise ValueError(f"{name} has {ids.size:,} distinct ids; at most 2**31-2.")
-        return cls(ids), indices.astype(np.int32).reshape(-1)
+        return cls(ids), indices
 
     def __len__(self):
         return self._size

@@ -227,11 +227,11 @@ def test_cr_only_and_mixed_line_endings_keep_line_numbers(tmp_path):
     mixed = _write(tmp_path, "mixed.csv", "1,2,3\r\n4,5,6\r7,8,9\n10,y,1\r\n")
 
     with pytest.raises(RatingsFileError, match=r"mac\.csv, line 4, column 2: .*'x'"):
-        read_ratings(mac)
+        read_ratings(mac, ids="int")
     with pytest.raises(
         RatingsFileError, match=r"mixed\.csv, line 4, column 2: .*'y'"
     ) as info:
-        read_ratings(mixed)
+        read_ratings(mixed, ids="int")
     assert (info.value.line, info.value.column) == (4, 2)
 
 
@@ -246,7 +246,7 @@ def test_blank_lines_do_not_shift_line_numbers(tmp_path):
     path = _write(tmp_path, "gaps.csv", "\ufeff1,2,3\n\n\n4,x,5\n")
 
     with pytest.raises(RatingsFileError, match=r"gaps\.csv, line 4, column 2") as info:
-        read_ratings(path)
+        read_ratings(path, ids="int")
     assert (info.value.line, info.value.column) == (4, 2)
 
 
@@ -318,18 +318,22 @@ def test_header_with_header_false_names_line_token_and_option(tmp_path):
     with pytest.raises(RatingsFileError) as info:
         read_ratings(path, header=False)
 
+    # The ids could be text, so the rating field is the first that cannot be read;
+    # the hint names the fields that look like column names.
     message = str(info.value)
     assert str(path) in message
-    assert "line 1, column 1" in message
-    assert "'userId'" in message
+    assert "line 1, column 3: expected a number, got 'rating'" in message
+    assert "If line 1 is a header ('userId', 'movieId', 'rating'), pass" in message
     assert "header=True" in message
-    assert (info.value.line, info.value.column, info.value.path) == (1, 1, str(path))
+    assert (info.value.line, info.value.column, info.value.path) == (1, 3, str(path))
+    with pytest.raises(RatingsFileError, match=r"line 1, column 1: .*'userId'.*header"):
+        read_ratings(path, header=False, ids="int")
 
 
 def test_header_after_blank_lines_with_header_false_points_to_header_option(tmp_path):
     path = _write(tmp_path, "h.csv", "\n\n" + HEADER_CSV)
 
-    with pytest.raises(RatingsFileError, match=r"line 3, column 1.*header=True"):
+    with pytest.raises(RatingsFileError, match=r"line 3, column 3.*header=True"):
         read_ratings(path, header=False)
 
 
@@ -475,7 +479,7 @@ def test_unparsable_first_field_names_the_likely_separator(
     path = _write(tmp_path, "s.txt", text)
 
     with pytest.raises(RatingsFileError, match=where) as info:
-        read_ratings(path, **options)
+        read_ratings(path, ids="int", **options)
 
     expected = (
         f" The fields may be separated by {hint!r}: pass sep={hint!r} (CLI: --sep)."
@@ -496,13 +500,14 @@ def test_no_separator_hint_without_reason(tmp_path, text, options):
     path = _write(tmp_path, "s.txt", text)
 
     with pytest.raises(RatingsFileError) as info:
-        read_ratings(path, **options)
+        read_ratings(path, ids="int", **options)
 
     assert "sep=" not in str(info.value)
 
 
 def test_presets(tmp_path):
-    assert PRESETS["ml-latest"] == {"sep": ",", "header": True}
+    assert PRESETS["ml-latest"] == {"sep": ",", "header": True, "timestamps": 3}
+    assert PRESETS["libmf"] == {"sep": " ", "header": False}
     with pytest.raises(ValueError, match=r"preset must be one of .*'ml-100k'.*'nope'"):
         read_ratings(_write(tmp_path, "x.csv", "1,2,3\n"), preset="nope")
 
@@ -611,10 +616,14 @@ def test_non_text_files_are_named_as_such(tmp_path, content, reason):
         ("4,5,abc", 3, r"expected a number, got 'abc'"),
         ("4,5,", 3, r"expected a number, got ''"),
         ("4,5,1.2.3", 3, r"expected a number, got '1\.2\.3'"),
-        ("4.5,5,3", 1, r"expected an integer id, got '4\.5'"),
+        ("4.5,5,3", 1, r"expected an integer id, got '4\.5'\. Pass ids='auto'"),
         ("4,5e1,3", 2, r"expected an integer id, got '5e1'"),
         ("4,bob,3", 2, r"expected an integer id, got 'bob'"),
-        ("1234567890123456789,5,3", 1, r"at most 18 digits, got '1234567890123456789'"),
+        (
+            "12345678901234567890,5,3",
+            1,
+            r"integer id within 64 bits, got '12345678901234567890'\. Pass ids='str'",
+        ),
         ("4,5,nan", 3, r"non-finite value 'nan'; ratings must be finite"),
         ("4,5,inf", 3, r"non-finite value 'inf'; ratings must be finite"),
         ("4,5,-Infinity", 3, r"non-finite value '-Infinity'; ratings must be finite"),
@@ -626,7 +635,7 @@ def test_malformed_line_names_path_line_column_and_text(
     path = _write(tmp_path, "bad.csv", f"1,2,3\n\n{bad_line}\n7,8,9\n")
 
     with pytest.raises(RatingsFileError) as info:
-        read_ratings(path)
+        read_ratings(path, ids="int")
 
     message = str(info.value)
     assert message.startswith(f"{path}, line 3, column {column}: "), message
