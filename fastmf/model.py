@@ -337,14 +337,15 @@ class MatrixFactorization:
         # shares the id maps) get no factors: they are unknown to the model and
         # predicted by the documented fallback, never from untrained factors.
         compact = train.compact()
-        owned = compact is not train  # compact() built fresh index arrays
+        # The training arrays are shuffled in place: copy every one that is still
+        # the caller's (compact() renumbers only the side that has holes).
+        arrays = (
+            _private(compact.users, train.users),
+            _private(compact.items, train.items),
+            _training.ratings_in_dtype(compact.values, params["dtype"]),
+        )
         train = compact
         state = _training.TrainingState.fresh(train, params)
-        arrays = (
-            train.users if owned else train.users.copy(),
-            train.items if owned else train.items.copy(),
-            _training.ratings_in_dtype(train.values, params["dtype"]),
-        )
         seen = _items_by_user(train)
         self._train(
             state, arrays, validation, params, params["n_epochs"], callbacks,
@@ -845,6 +846,11 @@ def as_ratings(data, name):
         f"{name} must be a fastmf.data.Ratings or a (users, items, values) tuple of "
         f"arrays; got {type(data).__name__}."
     )
+
+
+def _private(array, callers):
+    """``array``, copied when it is (a view of) the caller's ``callers`` array."""
+    return array.copy() if np.may_share_memory(array, callers) else array
 
 
 def _top_n_buffers(n_queries, n):

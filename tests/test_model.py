@@ -721,3 +721,21 @@ def test_libmf_import_marks_rows_without_ratings_unknown(tmp_path):
     with pytest.raises(ValueError, match="line 7: expected 2 values"):
         path.write_text("f 0\nm 1\nn 1\nk 2\nb 1\np0 T 1 2\nq0 T 1\n")
         MatrixFactorization.from_libmf(path)
+
+
+@pytest.mark.parametrize("method", ["serial", "hogwild", "blocked"])
+@pytest.mark.parametrize("hole", ["users", "items", "both", "none"])
+def test_fit_never_shuffles_the_callers_arrays(method, hole, rng):
+    # compact() renumbers only a side with unrated ids and hands the other side's
+    # array back as it was: that one must be copied before it is shuffled.
+    users = rng.integers(0, 40, 3000).astype(np.int32)
+    items = rng.integers(0, 30, 3000).astype(np.int32)
+    values = rng.integers(1, 6, 3000).astype(np.float64)
+    shape = (40 + (hole in ("users", "both")), 30 + (hole in ("items", "both")))
+    ratings = Ratings.from_arrays(users, items, values, shape=shape)
+    before = ratings.users.copy(), ratings.items.copy(), ratings.values.copy()
+    MatrixFactorization(n_factors=2, n_epochs=2, method=method, random_state=0,
+                        duplicates="keep").fit(ratings)  # fmt: skip
+    for original, now in zip(before, (ratings.users, ratings.items, ratings.values),
+                             strict=True):  # fmt: skip
+        np.testing.assert_array_equal(original, now)
