@@ -23,28 +23,8 @@ def _better(score_a, index_a, score_b, index_b):
 
 
 @nb.njit(cache=CACHE, nogil=NOGIL)
-def _heap_offer(scores, indices, size, score, index):
-    """Offer a candidate to a min-heap holding the best ``len(scores)`` so far.
-
-    ``scores[0]`` is the worst kept candidate. Returns the new heap size.
-    """
-    capacity = scores.size
-    if size < capacity:
-        position = size
-        size += 1
-        while position > 0:
-            parent = (position - 1) // 2
-            if _better(scores[parent], indices[parent], score, index):
-                scores[position] = scores[parent]
-                indices[position] = indices[parent]
-                position = parent
-            else:
-                break
-        scores[position] = score
-        indices[position] = index
-        return size
-    if not _better(score, index, scores[0], indices[0]):
-        return size
+def _sift_down(scores, indices, size, score, index):
+    """Put (score, index) at the root of a min-heap of ``size`` and restore order."""
     position = 0
     while True:
         child = 2 * position + 1
@@ -62,6 +42,28 @@ def _heap_offer(scores, indices, size, score, index):
             break
     scores[position] = score
     indices[position] = index
+
+
+@nb.njit(cache=CACHE, nogil=NOGIL)
+def _heap_offer(scores, indices, size, score, index):
+    """Offer a candidate to a min-heap holding the best ``len(scores)`` so far.
+
+    ``scores[0]`` is the worst kept candidate. Returns the new heap size.
+    """
+    if size < scores.size:
+        position = size
+        while position > 0:
+            parent = (position - 1) // 2
+            if not _better(scores[parent], indices[parent], score, index):
+                break
+            scores[position] = scores[parent]
+            indices[position] = indices[parent]
+            position = parent
+        scores[position] = score
+        indices[position] = index
+        return size + 1
+    if _better(score, index, scores[0], indices[0]):
+        _sift_down(scores, indices, size, score, index)
     return size
 
 
@@ -72,24 +74,7 @@ def _heap_drain(scores, indices, size, out_scores, out_indices):
         out_scores[slot] = scores[0]
         out_indices[slot] = indices[0]
         size -= 1
-        scores[0] = scores[size]
-        indices[0] = indices[size]
-        position = 0
-        while True:
-            child = 2 * position + 1
-            if child >= size:
-                break
-            right = child + 1
-            if right < size and _better(scores[child], indices[child], scores[right],
-                                        indices[right]):  # fmt: skip
-                child = right
-            if _better(scores[position], indices[position], scores[child],
-                       indices[child]):  # fmt: skip
-                scores[position], scores[child] = scores[child], scores[position]
-                indices[position], indices[child] = indices[child], indices[position]
-                position = child
-            else:
-                break
+        _sift_down(scores, indices, size, scores[size], indices[size])
 
 
 def _recommend_signatures():
