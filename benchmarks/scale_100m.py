@@ -57,9 +57,12 @@ def main():
     )  # fmt: skip
     stage("write (LIBMF text)", lambda: write_libmf(ratings, path), summary)
     summary["file_gib"] = round(os.path.getsize(path) / 2**30, 2)
-    del ratings
+    ratings = None  # free the generated arrays before reading the file back
 
-    read = stage("read back", lambda: fastmf.read_ratings(path, preset="libmf"), summary)
+    def read_back():
+        return fastmf.read_ratings(path, preset="libmf")
+
+    read = stage("read back", read_back, summary)
     arrays_gib = (read.users.nbytes + read.items.nbytes + read.values.nbytes) / 2**30
     summary["rating_arrays_gib"] = round(arrays_gib, 2)
     model = fastmf.MatrixFactorization(
