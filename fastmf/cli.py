@@ -81,6 +81,36 @@ def _add_file_options(parser):
     )
 
 
+def _add_peer_options(parser):
+    from .bench import LIBMF_LEARNING_RATE, PEER_REPEATS, adagrad_available
+
+    group = parser.add_argument_group("peer race")
+    group.add_argument(
+        "--peers", action="store_true",
+        help="also race fastmf (serial, blocked on 1 and --threads threads, with "
+        "and without biases, float32) against Surprise's SVD, and LIBMF with "
+        "--libmf, on the same split",
+    )  # fmt: skip
+    group.add_argument(
+        "--libmf", default=None, metavar="PATH",
+        help="LIBMF's mf-train, built by you (mf-predict must sit beside it); "
+        "implies --peers",
+    )  # fmt: skip
+    group.add_argument(
+        "--libmf-lr", type=float, default=LIBMF_LEARNING_RATE,
+        help=f"LIBMF's learning rate -r, adapted per row ({LIBMF_LEARNING_RATE})",
+    )  # fmt: skip
+    group.add_argument(
+        "--peer-repeats", type=int, default=PEER_REPEATS,
+        help=f"alternating rounds of the race; medians are shown ({PEER_REPEATS})",
+    )  # fmt: skip
+    if adagrad_available():
+        group.add_argument(
+            "--adagrad", action="store_true",
+            help="add fastmf blocked rows with adagrad=True and --libmf-lr",
+        )  # fmt: skip
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="fastmf",
@@ -140,6 +170,7 @@ def build_parser():
         help="only measure this machine's bounds for SGD (random row reads, "
         "cache-resident arithmetic) at k = 32, 100, 128 and exit",
     )  # fmt: skip
+    _add_peer_options(bench)
     bench.add_argument("--format", choices=["table", "json"], default="table")
     bench.add_argument("--output", default=None, help="write the result to this file")
     _add_model_options(bench)
@@ -262,8 +293,25 @@ def _model(args, **fixed):
 
 
 def _bench(args):
+    from .bench import PeerError
+
+    try:
+        return _run_bench(args)
+    except PeerError as error:
+        print(f"fastmf bench: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _run_bench(args):
     from ._io import atomic_write, check_writable
-    from .bench import bounds, format_table, run_benchmark
+    from .bench import (
+        bounds,
+        check_peer_settings,
+        find_libmf,
+        format_table,
+        run_benchmark,
+        run_peers,
+    )
 
     if args.bounds:
         rows = bounds()
@@ -285,6 +333,14 @@ def _bench(args):
             f"--reference-budget must be a finite number of seconds >= 0; got "
             f"{args.reference_budget}."
         )
+    adagrad = getattr(args, "adagrad", False)
+    peers = args.peers or args.libmf is not None or adagrad
+    if peers:
+        check_peer_settings(
+            args.epochs, args.peer_repeats, args.libmf_lr, args.libmf, adagrad
+        )
+        if args.libmf is not None:
+            find_libmf(args.libmf)
 
     if args.data:
         ratings = _read(args.data, args)
@@ -322,6 +378,24 @@ def _bench(args):
         run_reference=not args.no_reference,
         progress=progress,
     )
+    if peers:
+        result["peers"] = run_peers(
+            train,
+            test,
+            n_factors=args.factors,
+            n_epochs=args.epochs,
+            learning_rate=args.learning_rate,
+            regularization=args.regularization,
+            n_threads=args.threads,
+            seed=args.seed,
+            repeats=args.peer_repeats,
+            libmf=args.libmf,
+            libmf_learning_rate=args.libmf_lr,
+            adagrad=adagrad,
+            progress=progress,
+        )
+        for skipped in result["peers"]["skipped"]:
+            print(f"fastmf bench: {skipped['reason']}", file=sys.stderr)
     result["data"] = {
         "source": source,
         "n_ratings": ratings.n_ratings,

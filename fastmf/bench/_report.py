@@ -22,26 +22,89 @@ def _cell(row, key, pattern):
     return text
 
 
+#: Columns of the peer race (``fastmf bench --peers``).
+_PEER_COLUMNS = (
+    ("name", "peer race", "{}"),
+    ("threads", "threads", "{}"),
+    ("seconds_per_epoch", "s/epoch", "{:.4f}"),
+    ("ratings_per_second", "ratings/s epoch", "{:,.0f}"),
+    ("sgd_ratings_per_second", "ratings/s SGD", "{:,.0f}"),
+    ("fit_seconds", "fit s", "{:.3f}"),
+    ("test_rmse", "test RMSE", "{:.4f}"),
+)
+
+_RATIO_COLUMNS = (
+    ("fastmf", "fastmf row", "{}"),
+    ("threads", "threads", "{}"),
+    ("peer", "against", "{}"),
+    ("epoch_speed_ratio", "speed ratio epoch", "{:.2f}×"),
+    ("sgd_speed_ratio", "speed ratio SGD", "{:.2f}×"),
+    ("fit_speed_ratio", "fit-time ratio", "{:.2f}×"),
+    ("test_rmse_difference", "Δ test RMSE", "{:+.4f}"),
+)
+
+
 def format_table(result):
     """The benchmark result as an aligned text table with its context below."""
-    header = [title for _, title, _ in _COLUMNS]
-    body = [
-        [_cell(row, key, pattern) for key, _, pattern in _COLUMNS]
-        for row in result["rows"]
-    ]
+    lines = _render(_COLUMNS, result["rows"], left=3)
+    lines.append("")
+    lines += _context(result)
+    if result.get("peers"):
+        lines.append("")
+        lines += _peer_lines(result["peers"])
+    return "\n".join(lines)
+
+
+def _render(columns, rows, left):
+    """Aligned lines of a table: the first ``left`` columns left-aligned."""
+    header = [title for _, title, _ in columns]
+    body = [[_cell(row, key, pattern) for key, _, pattern in columns] for row in rows]
     widths = [max(len(line[c]) for line in [header, *body]) for c in range(len(header))]
 
     def render(cells):
         return "  ".join(
-            cell.ljust(width) if c < 3 else cell.rjust(width)
+            cell.ljust(width) if c < left else cell.rjust(width)
             for c, (cell, width) in enumerate(zip(cells, widths, strict=True))
         )
 
     lines = [render(header), render(["-" * w for w in widths])]
-    lines += [render(cells) for cells in body]
+    return lines + [render(cells) for cells in body]
+
+
+def _peer_lines(peers):
+    settings = peers["settings"]
+    lines = _render(_PEER_COLUMNS, peers["rows"], left=1)
     lines.append("")
-    lines += _context(result)
-    return "\n".join(lines)
+    lines += _render(_RATIO_COLUMNS, peers["comparisons"], left=3)
+    lines.append("")
+    for skipped in peers["skipped"]:
+        lines.append(f"skipped: {skipped['reason']}")
+    lines.append(
+        f"peer race: float32, medians of {settings['repeats']} alternating rounds; "
+        "speed ratios are fastmf's rate ÷ the peer's (above 1: fastmf is faster), "
+        "the fit-time ratio Surprise's fit time ÷ fastmf's, Δ test RMSE fastmf's "
+        "minus the peer's"
+    )
+    lines.append(
+        "every row is scored on the same test pairs: unknown ids get the mean plus "
+        "the known bias (the mean alone without biases), predictions clipped to the "
+        "training scale"
+    )
+    for row in peers["rows"]:
+        if row["library"] == "libmf":
+            lines.append(
+                f"LIBMF ({row['threads']} thread(s)): {row['note']}; learning "
+                f"rate {row['learning_rate']} (adaptive per row), no biases; "
+                f"command: {' '.join(row['command'])}"
+            )
+        elif row["library"] == "surprise":
+            lines.append(
+                f"Surprise {row['version']} SVD: {row['note']}; biased, "
+                f"init_std_dev {settings['init_std']}"
+            )
+        elif row["note"].startswith("diverged"):
+            lines.append(f"{row['name']} on {row['threads']} thread(s): {row['note']}")
+    return lines
 
 
 def _context(result):
