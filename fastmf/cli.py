@@ -16,6 +16,8 @@ EXAMPLES_BENCH = """examples:
   fastmf bench --synthetic-ratings 10000000 --synthetic-users 200000 \\
                --synthetic-items 50000 --factors 32 --epochs 5 --no-reference
   fastmf bench --format json --output bench.json
+  fastmf bench --data ../shared/data/ml-100k/u.data --methods blocked \\
+               --peers --libmf ~/libmf/mf-train
 """
 
 EXAMPLES_TRAIN = """examples:

@@ -10,7 +10,7 @@ from ._peers import (
     find_libmf,
     run_peers,
 )
-from ._report import format_table
+from ._report import format_peers, format_table
 from ._runner import SCHEMA, compile_info, machine_info, parity_check, run_benchmark
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "check_peer_settings",
     "compile_info",
     "find_libmf",
+    "format_peers",
     "format_table",
     "machine_info",
     "parity_check",

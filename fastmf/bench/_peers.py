@@ -73,8 +73,8 @@ def find_libmf(path):
     for program, what in ((train, "LIBMF's mf-train"), (predict, "LIBMF's mf-predict")):
         if not os.path.isfile(program):
             raise PeerError(
-                f"{what} not found at {program}; build LIBMF yourself and pass "
-                "--libmf PATH/mf-train (mf-predict must sit beside it)."
+                f"{what} not found at {program}; build LIBMF yourself and give "
+                "the path of its mf-train (mf-predict must sit beside it)."
             )
         if not os.access(program, os.X_OK):
             raise PeerError(f"{what} at {program} is not executable.")

@@ -51,7 +51,7 @@ def format_table(result):
     lines += _context(result)
     if result.get("peers"):
         lines.append("")
-        lines += _peer_lines(result["peers"])
+        lines += format_peers(result["peers"]).splitlines()
     return "\n".join(lines)
 
 
@@ -71,7 +71,8 @@ def _render(columns, rows, left):
     return lines + [render(cells) for cells in body]
 
 
-def _peer_lines(peers):
+def format_peers(peers):
+    """The ``peers`` section of a result: the race, the ratios and their context."""
     settings = peers["settings"]
     lines = _render(_PEER_COLUMNS, peers["rows"], left=1)
     lines.append("")
@@ -104,7 +105,7 @@ def _peer_lines(peers):
             )
         elif row["note"].startswith("diverged"):
             lines.append(f"{row['name']} on {row['threads']} thread(s): {row['note']}")
-    return lines
+    return "\n".join(lines)
 
 
 def _context(result):
