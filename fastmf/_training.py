@@ -76,6 +76,9 @@ class TrainingState:
         The shuffle generator now, and as it was before the first epoch.
     history : dict of lists
         One entry per epoch run so far.
+    Gu, Gi : ndarray or None
+        AdaGrad's per-row sums of mean squared gradients (None until a fit with
+        ``adagrad=True``).
     """
 
     def __init__(self, P, Q, bu, bi, mu, user_ids, item_ids, shuffle_state, history):
@@ -86,6 +89,7 @@ class TrainingState:
         self.first_shuffle_state = shuffle_state.copy()
         self.history = history
         self.best_epoch = None
+        self.Gu = self.Gi = None
 
     @classmethod
     def fresh(cls, train, params):
@@ -119,7 +123,22 @@ class TrainingState:
         self.item_ids, self.Q, self.bi, item_rows = _grown(
             self.item_ids, item_ids, self.Q, self.bi, rng, init_std
         )
+        if self.Gu is not None:  # new rows start their AdaGrad sums at 1
+            self.Gu = _grown_sums(self.Gu, user_rows, self.P.shape[0])
+            self.Gi = _grown_sums(self.Gi, item_rows, self.Q.shape[0])
         return user_rows, item_rows
+
+    def start_adagrad(self):
+        """AdaGrad sums of 1 for every row, unless training already keeps them."""
+        if self.Gu is None:
+            self.Gu = np.ones(self.P.shape[0], dtype=self.P.dtype)
+            self.Gi = np.ones(self.Q.shape[0], dtype=self.Q.dtype)
+
+
+def _grown_sums(sums, old_rows, n_rows):
+    grown = np.ones(n_rows, dtype=sums.dtype)
+    grown[old_rows] = sums
+    return grown
 
 
 def _grown(ids, wanted, factors, bias, rng, init_std):
@@ -170,8 +189,11 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
     KeyboardInterrupt
         After recording the epochs that completed; ``state`` holds the last one.
     """
+    if params["adagrad"]:
+        state.start_adagrad()
     if params["method"] == "blocked":
         params, arrays = _blocked_layout(state, arrays, params)
+        params = _group_by_user(state, arrays, params)
     users, items, values = arrays
     real = params["dtype"].type
     scalars = (real(params["lr"]), real(params["reg"]))
@@ -219,19 +241,33 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
     return "done"
 
 
+#: The epoch kernel of each method, plain and with AdaGrad rates.
+_KERNELS = {
+    ("serial", False): kernels.sgd_epoch,
+    ("serial", True): kernels.sgd_epoch_adagrad,
+    ("hogwild", False): kernels.sgd_epoch_hogwild,
+    ("hogwild", True): kernels.sgd_epoch_hogwild_adagrad,
+    ("blocked", False): kernels.sgd_epoch_blocked,
+    ("blocked", True): kernels.sgd_epoch_blocked_adagrad,
+}
+
+
 def _sgd_pass(state, users, items, values, scalars, flags, params):
     model = (params["dtype"].type(state.mu), state.P, state.Q, state.bu, state.bi)
+    if params["adagrad"]:
+        model += (state.Gu, state.Gi)
+    kernel = _KERNELS[params["method"], params["adagrad"]]
     if params["method"] == "serial":
-        return kernels.sgd_epoch(users, items, values, *model, *scalars, *flags)
+        return kernel(users, items, values, *model, *scalars, *flags)
     if params["method"] == "hogwild":
-        return kernels.sgd_epoch_hogwild(
+        return kernel(
             users, items, values, *model, *scalars, *flags, params["n_threads"]
         )
     block_ptr, n_blocks = params["layout"]
     # The diagonals' order changes every epoch with the shuffle generator (and
     # stays put without shuffling); it depends on the seed alone.
     diagonals = np.random.default_rng(int(state.shuffle_state[0])).permutation(n_blocks)
-    return kernels.sgd_epoch_blocked(
+    return kernel(
         users, items, values, block_ptr, n_blocks, diagonals, *model, *scalars, *flags
     )
 
@@ -275,6 +311,29 @@ def _blocked_layout(state, arrays, params):
     np.cumsum(counts, out=block_ptr[1:])
     arrays = (users[order], items[order], values[order])
     return dict(params, layout=(block_ptr, n_blocks)), arrays
+
+
+#: Ratings per shuffle window in the blocked method (see ``_group_by_user``).
+SHUFFLE_WINDOW = 64
+
+
+def _group_by_user(state, arrays, params):
+    """Sort every block by user, in place; returns the params with the windows.
+
+    A block visited user by user reads each user's factor row once for all of
+    that user's ratings in the block (about 1.4 times the ratings per second of
+    a shuffled block at k = 32 on 10M ratings). Each epoch then shuffles the
+    ratings within windows of ``SHUFFLE_WINDOW`` consecutive ones, which keeps
+    that locality, costs a quarter of a whole-block shuffle, and still changes the
+    visiting order every epoch. The order of the users in every block is drawn
+    from the model's seed, so a warm start rebuilds it.
+    """
+    users, items, values = arrays
+    block_ptr, _ = params["layout"]
+    rng = np.random.default_rng((int(state.first_shuffle_state[0]), 1))
+    user_rank = rng.permutation(state.P.shape[0]).astype(np.int64)
+    kernels.order_blocks_by_user(users, items, values, block_ptr, user_rank)
+    return dict(params, windows=kernels.window_ptr(block_ptr, SHUFFLE_WINDOW))
 
 
 def _record(state, epoch, arrays, valid, passed, params):
@@ -321,7 +380,10 @@ class _EarlyStopping:
         if row["validation_rmse"] < self.best_rmse:
             self.best_rmse = row["validation_rmse"]
             self.best_epoch = row["epoch"]
-            self.best = tuple(a.copy() for a in (state.P, state.Q, state.bu, state.bi))
+            self.best = tuple(
+                None if a is None else a.copy()
+                for a in (state.P, state.Q, state.bu, state.bi, state.Gu, state.Gi)
+            )
             self.waited = 0
             return False
         self.waited += 1
@@ -332,7 +394,7 @@ def _restore_best(stopper, state):
     if stopper is None or stopper.best is None:
         return
     if stopper.best_epoch != state.epochs_done:
-        state.P, state.Q, state.bu, state.bi = stopper.best
+        state.P, state.Q, state.bu, state.bi, state.Gu, state.Gi = stopper.best
         logger.info("early stopping restored epoch %d.", stopper.best_epoch)
     state.best_epoch = stopper.best_epoch
 
@@ -343,11 +405,12 @@ def _shuffle(users, items, values, state, epoch, params):
     Serial: a full shuffle every epoch. Hogwild: a full shuffle in the first epoch,
     then each thread's chunk is reshuffled within itself, in parallel; a full
     shuffle of 10M ratings costs about half a Hogwild epoch at k = 32 and cannot be
-    spread over threads. Blocked: every block is reshuffled within itself, in
-    parallel, each from its own seed.
+    spread over threads. Blocked: the ratings are shuffled within windows of
+    consecutive ratings of a block (see ``_group_by_user``), in parallel, each
+    window from its own seed.
     """
     if params["method"] == "blocked":
-        kernels.shuffle_blocks(users, items, values, params["layout"][0], state)
+        kernels.shuffle_blocks(users, items, values, params["windows"], state)
     elif params["method"] == "serial" or epoch == 1:
         kernels.shuffle_ratings(users, items, values, state)
     else:

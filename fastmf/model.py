@@ -119,6 +119,13 @@ class MatrixFactorization:
     warm_start : bool, default False
         When True, ``fit`` on a fitted model continues from its factors (see
         :meth:`partial_fit`) instead of starting again.
+    adagrad : bool, default False
+        Per-row adaptive learning rates in the style of LIBMF: every user and
+        item row keeps a sum ``G`` that starts at 1, steps by
+        ``learning_rate / sqrt(G)``, and adds the mean square of its factor
+        gradient to ``G`` after each step (``user_grad_sums_``,
+        ``item_grad_sums_``). Steps shrink fastest for the rows that move most,
+        so a larger ``learning_rate`` (about 0.05 to 0.1) suits it.
 
     Attributes
     ----------
@@ -154,6 +161,8 @@ class MatrixFactorization:
     shuffle_state_, first_shuffle_state_ : ndarray of uint64, shape (1,)
         The shuffle generator now and before the first epoch, so that training
         can continue exactly where it stopped (also after save and load).
+    user_grad_sums_, item_grad_sums_ : ndarray or None
+        AdaGrad's sum ``G`` of every user and item row (None without AdaGrad).
 
     Notes
     -----
@@ -201,6 +210,7 @@ class MatrixFactorization:
         patience=None,
         warm_start=False,
         n_blocks=None,
+        adagrad=False,
     ):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -218,6 +228,7 @@ class MatrixFactorization:
         self.patience = patience
         self.warm_start = warm_start
         self.n_blocks = n_blocks
+        self.adagrad = adagrad
 
     # -- scikit-learn conventions ---------------------------------------------------
 
@@ -289,6 +300,7 @@ class MatrixFactorization:
             "n_blocks": None
             if self.n_blocks is None
             else v.check_int(self.n_blocks, "n_blocks", 1, 255),
+            "adagrad": v.check_bool(self.adagrad, "adagrad"),
         }
 
     # -- training -------------------------------------------------------------------
@@ -513,6 +525,8 @@ class MatrixFactorization:
         self.best_epoch_ = state.best_epoch
         self.shuffle_state_ = state.shuffle_state
         self.first_shuffle_state_ = state.first_shuffle_state
+        self.user_grad_sums_ = state.Gu
+        self.item_grad_sums_ = state.Gi
         if n_duplicates is not None:
             self.n_duplicates_ = n_duplicates
 
@@ -525,6 +539,8 @@ class MatrixFactorization:
             self.shuffle_state_.copy(), history,
         )  # fmt: skip
         state.first_shuffle_state = self.first_shuffle_state_.copy()
+        state.Gu = getattr(self, "user_grad_sums_", None)
+        state.Gi = getattr(self, "item_grad_sums_", None)
         return state
 
     def _progress(self, row):
@@ -741,6 +757,9 @@ class MatrixFactorization:
             "shuffle_state": self.shuffle_state_,
             "first_shuffle_state": self.first_shuffle_state_,
         }
+        if self.user_grad_sums_ is not None:
+            arrays["user_grad_sums"] = self.user_grad_sums_
+            arrays["item_grad_sums"] = self.item_grad_sums_
         arrays.update({f"history_{k}": col for k, col in self.history_.items()})
         atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
@@ -793,6 +812,7 @@ class MatrixFactorization:
         model.stopped_because_ = "imported"
         model.shuffle_state_ = np.zeros(1, dtype=np.uint64)
         model.first_shuffle_state_ = np.zeros(1, dtype=np.uint64)
+        model.user_grad_sums_ = model.item_grad_sums_ = None
         return model
 
     @classmethod
@@ -1025,6 +1045,20 @@ def _model_from_arrays(cls, arrays, path):
             fail(f"{name} must be one uint64.")
     model.shuffle_state_ = arrays["shuffle_state"].copy()
     model.first_shuffle_state_ = arrays["first_shuffle_state"].copy()
+    model.user_grad_sums_ = model.item_grad_sums_ = None
+    if "user_grad_sums" in arrays or "item_grad_sums" in arrays:
+        sums = []
+        for name, rows in (
+            ("user_grad_sums", P.shape[0]),
+            ("item_grad_sums", Q.shape[0]),
+        ):
+            G = arrays.get(name)
+            if G is None or G.shape != (rows,) or G.dtype != dtype:
+                fail(f"{name} must hold one {dtype} per factor row.")
+            if not np.all(np.isfinite(G)) or np.any(G < 1):
+                fail(f"{name} must be finite and at least 1.")
+            sums.append(G)
+        model.user_grad_sums_, model.item_grad_sums_ = sums
     model.history_ = {
         name[len("history_") :]: arrays[name]
         for name in arrays

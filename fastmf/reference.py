@@ -40,6 +40,11 @@ class ReferenceMF:
     regularization : float
     biased : bool, default True
         When False, ``mu`` and the biases are fixed at 0 and the model is ``p_u . q_i``.
+    adagrad : bool, default False
+        Per-row adaptive steps: every user and item row keeps a sum ``G`` that
+        starts at 1; its factors and bias move by ``learning_rate / sqrt(G)``
+        times the usual gradient, and ``G`` then grows by the mean square of the
+        row's factor gradient (``mean((e q_i - reg p_u)**2)`` for ``p_u``).
 
     Attributes
     ----------
@@ -52,8 +57,9 @@ class ReferenceMF:
     """
 
     def __init__(
-        self, users, items, values, P, Q, learning_rate, regularization, biased=True
-    ):
+        self, users, items, values, P, Q, learning_rate, regularization, biased=True,
+        adagrad=False,
+    ):  # fmt: skip
         self.users = [int(u) for u in users]
         self.items = [int(i) for i in items]
         self.values = [float(r) for r in values]
@@ -65,6 +71,11 @@ class ReferenceMF:
         self.lr = float(learning_rate)
         self.reg = float(regularization)
         self.biased = biased
+        # Per-row AdaGrad: each row's step is lr / sqrt(G) for its own G, which
+        # starts at 1 and grows by the mean square of the row's gradient.
+        self.adagrad = adagrad
+        self.G_u = np.ones(self.P.shape[0])
+        self.G_i = np.ones(self.Q.shape[0])
 
     def predict(self, u, i):
         """Predicted rating of user index ``u`` for item index ``i``."""
@@ -85,13 +96,22 @@ class ReferenceMF:
             e = self.values[idx] - self.predict(u, i)
             sse += e * e
 
-            if self.biased:
-                self.b_u[u] += self.lr * (e - self.reg * self.b_u[u])
-                self.b_i[i] += self.lr * (e - self.reg * self.b_i[i])
+            lr_u, lr_i = self.lr, self.lr
+            if self.adagrad:
+                lr_u = self.lr / self.G_u[u] ** 0.5
+                lr_i = self.lr / self.G_i[i] ** 0.5
 
-            p_u = self.P[u].copy()
-            self.P[u] += self.lr * (e * self.Q[i] - self.reg * self.P[u])
-            self.Q[i] += self.lr * (e * p_u - self.reg * self.Q[i])
+            if self.biased:
+                self.b_u[u] += lr_u * (e - self.reg * self.b_u[u])
+                self.b_i[i] += lr_i * (e - self.reg * self.b_i[i])
+
+            grad_p = e * self.Q[i] - self.reg * self.P[u]
+            grad_q = e * self.P[u] - self.reg * self.Q[i]
+            self.P[u] += lr_u * grad_p
+            self.Q[i] += lr_i * grad_q
+            if self.adagrad:
+                self.G_u[u] += np.mean(grad_p**2)
+                self.G_i[i] += np.mean(grad_q**2)
         return sse
 
     def cost(self):

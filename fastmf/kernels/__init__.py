@@ -11,7 +11,13 @@ import time as _time
 
 _started = _time.perf_counter()
 
-from ._blocked import sgd_epoch_blocked, shuffle_blocks  # noqa: E402
+from ._blocked import (  # noqa: E402
+    order_blocks_by_user,
+    sgd_epoch_blocked,
+    sgd_epoch_blocked_adagrad,
+    shuffle_blocks,
+    window_ptr,
+)
 from ._parse import parse_delimited  # noqa: E402
 from ._predict import error_sum, predict_pairs, squared_error_sum  # noqa: E402
 from ._prefetch import prefetch_row  # noqa: E402
@@ -27,8 +33,11 @@ from ._sgd import (  # noqa: E402
     FREEZE_ITEMS,
     FREEZE_NONE,
     FREEZE_USERS,
+    adagrad_update,
     sgd_epoch,
+    sgd_epoch_adagrad,
     sgd_epoch_hogwild,
+    sgd_epoch_hogwild_adagrad,
     sgd_update,
 )
 from ._topn import recommend_top_n, similar_top_n  # noqa: E402
@@ -40,16 +49,21 @@ __all__ = [
     "FREEZE_ITEMS",
     "FREEZE_NONE",
     "FREEZE_USERS",
+    "adagrad_update",
     "error_sum",
     "gather_rows",
+    "order_blocks_by_user",
     "parse_delimited",
     "predict_pairs",
     "prefetch_row",
     "random_below",
     "recommend_top_n",
     "sgd_epoch",
+    "sgd_epoch_adagrad",
     "sgd_epoch_blocked",
+    "sgd_epoch_blocked_adagrad",
     "sgd_epoch_hogwild",
+    "sgd_epoch_hogwild_adagrad",
     "sgd_update",
     "shuffle_blocks",
     "shuffle_inplace",
@@ -58,4 +72,5 @@ __all__ = [
     "similar_top_n",
     "splitmix64_next",
     "squared_error_sum",
+    "window_ptr",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 from .._config import CACHE, FASTMATH, NOGIL
 from ._checks import check_model, check_same_length, check_state
 from ._random import _shuffle_span, splitmix64_next
-from ._sgd import _pass, _rates
+from ._sgd import _pass, _rates, check_sums, no_sums
 
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
@@ -28,24 +28,51 @@ def check_blocks(users, block_ptr, n_blocks):
         raise ValueError("block_ptr must start at 0 and end at the number of ratings")
 
 
-def _blocked_signatures():
+def _blocked_signatures(sums=False):
     signatures = []
     for real in (nb.float32, nb.float64):
         vector = real[::1]
         matrix = real[:, ::1]
+        model = (real, matrix, matrix, vector, vector)
+        if sums:
+            model += (vector, vector)
         signatures.append(
             nb.float64(
                 nb.int32[::1], nb.int32[::1], vector, nb.int64[::1], nb.int64,
-                nb.int64[::1], real, matrix, matrix, vector, vector, real, real,
-                nb.boolean, nb.boolean, nb.int64,
+                nb.int64[::1], *model, real, real, nb.boolean, nb.boolean, nb.int64,
             )
         )  # fmt: skip
     return signatures
 
 
-@nb.njit(
-    _blocked_signatures(), parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=NOGIL
-)
+@nb.njit(parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+def _blocked(
+    users, items, values, block_ptr, n_blocks, diagonals, mu, P, Q, bu, bi, Gu, Gi,
+    lr, reg, biased, prefetch, frozen,
+):  # fmt: skip
+    check_same_length(users, items, values)
+    check_model(P, Q, bu, bi)
+    check_blocks(users, block_ptr, n_blocks)
+    if diagonals.size != n_blocks:
+        raise ValueError("diagonals must hold one entry per diagonal")
+    rates = _rates(P, lr, biased, frozen)
+    partial = np.zeros(n_blocks * n_blocks)
+    for s in range(n_blocks):
+        shift = diagonals[s]
+        for g in nb.prange(n_blocks):
+            block = g * n_blocks + (g + shift) % n_blocks
+            partial[block] = _pass(
+                users, items, values, block_ptr[block], block_ptr[block + 1], mu,
+                P, Q, bu, bi, Gu, Gi, reg, rates, prefetch,
+            )  # fmt: skip
+
+    total = 0.0
+    for block in range(n_blocks * n_blocks):
+        total += partial[block]
+    return total
+
+
+@nb.njit(_blocked_signatures(), fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
 def sgd_epoch_blocked(
     users, items, values, block_ptr, n_blocks, diagonals, mu, P, Q, bu, bi, lr, reg,
     biased, prefetch, frozen,
@@ -71,26 +98,25 @@ def sgd_epoch_blocked(
         Sum of squared errors seen during the epoch, added block by block in a
         fixed order (so it is thread-count independent too).
     """
-    check_same_length(users, items, values)
-    check_model(P, Q, bu, bi)
-    check_blocks(users, block_ptr, n_blocks)
-    if diagonals.size != n_blocks:
-        raise ValueError("diagonals must hold one entry per diagonal")
-    rates = _rates(P, lr, biased, frozen)
-    partial = np.zeros(n_blocks * n_blocks)
-    for s in range(n_blocks):
-        shift = diagonals[s]
-        for g in nb.prange(n_blocks):
-            block = g * n_blocks + (g + shift) % n_blocks
-            partial[block] = _pass(
-                users, items, values, block_ptr[block], block_ptr[block + 1], mu,
-                P, Q, bu, bi, reg, rates, prefetch,
-            )  # fmt: skip
+    return _blocked(
+        users, items, values, block_ptr, n_blocks, diagonals, mu, P, Q, bu, bi,
+        no_sums(P), no_sums(P), lr, reg, biased, prefetch, frozen,
+    )  # fmt: skip
 
-    total = 0.0
-    for block in range(n_blocks * n_blocks):
-        total += partial[block]
-    return total
+
+@nb.njit(_blocked_signatures(sums=True), fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+def sgd_epoch_blocked_adagrad(
+    users, items, values, block_ptr, n_blocks, diagonals, mu, P, Q, bu, bi, Gu, Gi,
+    lr, reg, biased, prefetch, frozen,
+):  # fmt: skip
+    """As :func:`sgd_epoch_blocked`, with per-row AdaGrad learning rates (``Gu``,
+    ``Gi`` as in :func:`fastmf.kernels.sgd_epoch_adagrad`). Just as reproducible:
+    a block's rows, and their sums, belong to one thread at a time."""
+    check_sums(P, Q, Gu, Gi)
+    return _blocked(
+        users, items, values, block_ptr, n_blocks, diagonals, mu, P, Q, bu, bi, Gu,
+        Gi, lr, reg, biased, prefetch, frozen,
+    )  # fmt: skip
 
 
 def _shuffle_blocks_signatures():
@@ -125,3 +151,79 @@ def shuffle_blocks(users, items, values, block_ptr, state):
         block_state = np.empty(1, dtype=np.uint64)
         block_state[0] = seeds[b]
         _shuffle_span(users, items, values, block_ptr[b], block_ptr[b + 1], block_state)
+
+
+def _order_signatures():
+    index = nb.int32[::1]
+    return [
+        nb.void(index, index, real[::1], nb.int64[::1], nb.int64[::1])
+        for real in (nb.float32, nb.float64)
+    ]
+
+
+@nb.njit(_order_signatures(), parallel=True, cache=CACHE, nogil=NOGIL)
+def order_blocks_by_user(users, items, values, block_ptr, user_rank):
+    """Sort the ratings of every block by the rank of their user, in place.
+
+    Grouping a block's ratings by user keeps the user's factor row in the
+    fastest cache for all of its ratings in the block, instead of fetching it
+    again for each one. ``user_rank`` (a permutation of ``0..n_users-1``) sets
+    the order of the users; the sort is stable, so ratings of one user keep
+    their relative order. Blocks are sorted in parallel and independently: the
+    result does not depend on the thread count.
+
+    Parameters
+    ----------
+    users, items : int32; values : float32 or float64
+        Ratings stored block by block; updated in place.
+    block_ptr : int64, shape (n_blocks_total + 1,)
+    user_rank : int64, shape (n_users,)
+    """
+    check_same_length(users, items, values)
+    n = block_ptr.size - 1
+    for b in nb.prange(n):
+        start = block_ptr[b]
+        stop = block_ptr[b + 1]
+        if stop - start < 2:
+            continue
+        keys = np.empty(stop - start, dtype=np.int64)
+        for t in range(start, stop):
+            keys[t - start] = user_rank[users[t]]
+        order = np.argsort(keys, kind="mergesort")
+        u = users[start:stop].copy()
+        it = items[start:stop].copy()
+        r = values[start:stop].copy()
+        for t in range(stop - start):
+            users[start + t] = u[order[t]]
+            items[start + t] = it[order[t]]
+            values[start + t] = r[order[t]]
+
+
+@nb.njit(nb.int64[::1](nb.int64[::1], nb.int64), cache=CACHE, nogil=NOGIL)
+def window_ptr(block_ptr, window):
+    """Cut every block into windows of at most ``window`` consecutive ratings.
+
+    Returns the windows' boundaries in the form of ``block_ptr`` (every block
+    boundary is a window boundary). Shuffling within these windows
+    (:func:`shuffle_blocks` with this array) changes the visiting order every
+    epoch while ratings stay near their place in a block sorted by user.
+    """
+    if window < 1:
+        raise ValueError("window must be at least 1")
+    n_blocks = block_ptr.size - 1
+    count = 0
+    for b in range(n_blocks):
+        count += (block_ptr[b + 1] - block_ptr[b] + window - 1) // window
+    out = np.empty(count + 1, dtype=np.int64)
+    out[0] = block_ptr[0]
+    w = 1
+    for b in range(n_blocks):
+        start = block_ptr[b] + window
+        while start < block_ptr[b + 1]:
+            out[w] = start
+            w += 1
+            start += window
+        if block_ptr[b + 1] > block_ptr[b]:
+            out[w] = block_ptr[b + 1]
+            w += 1
+    return out[:w]

@@ -94,6 +94,49 @@ def sgd_update(u, i, r, mu, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
     return e
 
 
+@nb.njit(inline="always", fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+def adagrad_update(
+    u, i, r, mu, P, Q, bu, bi, Gu, Gi, reg, lr_u, lr_i, lr_bu, lr_bi, on_u, on_i
+):  # fmt: skip
+    """Apply one SGD step with per-row AdaGrad rates; return the error ``e``.
+
+    The step of ``p_u`` (and of ``b_u``) is ``lr_u / sqrt(Gu[u])`` times the usual
+    gradient, that of ``q_i`` (and ``b_i``) ``lr_i / sqrt(Gi[i])``. Afterwards
+    ``Gu[u]`` grows by ``on_u`` times the mean square of ``e q_i - reg p_u`` and
+    ``Gi[i]`` by ``on_i`` times that of ``e p_u - reg q_i`` (both from the old
+    factors); ``on_u = 0`` keeps a frozen side's sums as they are. The bias
+    gradients do not enter ``G``. Branch-free, like :func:`sgd_update`.
+    """
+    k = P.shape[1]
+    dot = P.dtype.type(0)
+    for f in range(k):
+        dot += P[u, f] * Q[i, f]
+    e = r - (mu + bu[u] + bi[i] + dot)
+
+    one = P.dtype.type(1)
+    scale_u = one / np.sqrt(Gu[u])
+    scale_i = one / np.sqrt(Gi[i])
+    bu[u] += lr_bu * scale_u * (e - reg * bu[u])
+    bi[i] += lr_bi * scale_i * (e - reg * bi[i])
+
+    step_u = lr_u * scale_u
+    step_i = lr_i * scale_i
+    sq_u = P.dtype.type(0)
+    sq_i = P.dtype.type(0)
+    for f in range(k):
+        p = P[u, f]
+        q = Q[i, f]
+        grad_p = e * q - reg * p
+        grad_q = e * p - reg * q
+        sq_u += grad_p * grad_p
+        sq_i += grad_q * grad_q
+        P[u, f] = p + step_u * grad_p
+        Q[i, f] = q + step_i * grad_q
+    Gu[u] += on_u * (sq_u / k)
+    Gi[i] += on_i * (sq_i / k)
+    return e
+
+
 #: Values of the ``frozen`` argument of the epoch kernels.
 FREEZE_NONE = 0
 FREEZE_USERS = 1
@@ -134,24 +177,59 @@ def _sgd_pass_prefetch(users, items, values, start, stop, mu, P, Q, bu, bi, reg,
 
 
 @nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+def _adagrad_pass(
+    users, items, values, start, stop, mu, P, Q, bu, bi, Gu, Gi, reg, rates, prefetch
+):  # fmt: skip
+    """As ``_sgd_pass`` with per-row AdaGrad rates (optionally prefetching)."""
+    lr_u, lr_i, lr_bu, lr_bi = rates[0], rates[1], rates[2], rates[3]
+    on_u, on_i = rates[4], rates[5]
+    distance = PREFETCH_DISTANCE if prefetch else 0
+    sse = 0.0
+    for t in range(start, stop):
+        ahead = min(t + distance, stop - 1)
+        prefetch_row(P, users[ahead])
+        prefetch_row(Q, items[ahead])
+        e = adagrad_update(
+            users[t], items[t], values[t], mu, P, Q, bu, bi, Gu, Gi, reg,
+            lr_u, lr_i, lr_bu, lr_bi, on_u, on_i,
+        )  # fmt: skip
+        sse += e * e
+    return sse
+
+
+@nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
 def _rates(P, lr, biased, frozen):
-    """(lr_u, lr_i, lr_bu, lr_bi) for the bias switch and the frozen side."""
+    """(lr_u, lr_i, lr_bu, lr_bi, on_u, on_i) for the bias switch and the frozen
+    side; ``on_*`` is 1 for a side that trains and 0 for a frozen one."""
     if frozen != FREEZE_NONE and frozen != FREEZE_USERS and frozen != FREEZE_ITEMS:
         raise ValueError("frozen must be 0 (none), 1 (users) or 2 (items)")
     zero = lr - lr
+    one = P.dtype.type(1)
     lr_u = zero if frozen == FREEZE_USERS else lr
     lr_i = zero if frozen == FREEZE_ITEMS else lr
-    rates = np.empty(4, dtype=P.dtype)
+    rates = np.empty(6, dtype=P.dtype)
     rates[0] = lr_u
     rates[1] = lr_i
     rates[2] = lr_u if biased else zero
     rates[3] = lr_i if biased else zero
+    rates[4] = zero if frozen == FREEZE_USERS else one
+    rates[5] = zero if frozen == FREEZE_ITEMS else one
     return rates
 
 
 @nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
-def _pass(users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates, prefetch):
-    """Choose the pass once, outside the loop over ratings."""
+def _pass(
+    users, items, values, start, stop, mu, P, Q, bu, bi, Gu, Gi, reg, rates, prefetch
+):  # fmt: skip
+    """Choose the pass once, outside the loop over ratings.
+
+    Empty ``Gu`` and ``Gi`` select plain SGD, full-length ones AdaGrad.
+    """
+    if Gu.size > 0:
+        return _adagrad_pass(
+            users, items, values, start, stop, mu, P, Q, bu, bi, Gu, Gi, reg, rates,
+            prefetch,
+        )  # fmt: skip
     if prefetch:
         return _sgd_pass_prefetch(
             users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates
@@ -159,19 +237,48 @@ def _pass(users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates, prefe
     return _sgd_pass(users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates)
 
 
-def _epoch_signatures(*extra):
+@nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
+def check_sums(P, Q, Gu, Gi):
+    """AdaGrad sums: one per row of ``P`` and of ``Q``."""
+    if Gu.size != P.shape[0] or Gi.size != Q.shape[0]:
+        raise ValueError("Gu and Gi need one entry per row of P and of Q")
+
+
+@nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
+def no_sums(P):
+    """The empty ``Gu`` / ``Gi`` that select plain SGD."""
+    return np.empty(0, dtype=P.dtype)
+
+
+def _epoch_signatures(*extra, sums=False):
+    """Signatures of an epoch kernel; ``sums`` adds the AdaGrad ``Gu, Gi``."""
     signatures = []
     for real in (nb.float32, nb.float64):
         vector = real[::1]
         matrix = real[:, ::1]
+        model = (real, matrix, matrix, vector, vector)
+        if sums:
+            model += (vector, vector)
         signatures.append(
             nb.float64(
-                nb.int32[::1], nb.int32[::1], vector,
-                real, matrix, matrix, vector, vector, real, real, nb.boolean,
-                nb.boolean, nb.int64, *extra,
+                nb.int32[::1], nb.int32[::1], vector, *model, real, real,
+                nb.boolean, nb.boolean, nb.int64, *extra,
             )
         )  # fmt: skip
     return signatures
+
+
+@nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+def _serial(
+    users, items, values, mu, P, Q, bu, bi, Gu, Gi, lr, reg, biased, prefetch, frozen
+):  # fmt: skip
+    check_same_length(users, items, values)
+    check_model(P, Q, bu, bi)
+    rates = _rates(P, lr, biased, frozen)
+    return _pass(
+        users, items, values, 0, users.size, mu, P, Q, bu, bi, Gu, Gi, reg, rates,
+        prefetch,
+    )  # fmt: skip
 
 
 @nb.njit(_epoch_signatures(), fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
@@ -194,21 +301,56 @@ def sgd_epoch(
         Sum of squared errors seen during the pass (each error taken before its
         own update). Non-finite when training diverged.
     """
+    return _serial(
+        users, items, values, mu, P, Q, bu, bi, no_sums(P), no_sums(P), lr, reg,
+        biased, prefetch, frozen,
+    )  # fmt: skip
+
+
+@nb.njit(_epoch_signatures(sums=True), fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+def sgd_epoch_adagrad(
+    users, items, values, mu, P, Q, bu, bi, Gu, Gi, lr, reg, biased, prefetch, frozen
+):  # fmt: skip
+    """As :func:`sgd_epoch`, with per-row AdaGrad learning rates.
+
+    ``Gu`` (shape (n_users,)) and ``Gi`` (shape (n_items,)), in the factor dtype,
+    hold each row's sum of mean squared gradients; start them at 1 and keep them
+    between epochs. Each row steps by ``lr / sqrt(G)`` (see
+    :func:`adagrad_update`). Updated in place with the factors.
+    """
+    check_sums(P, Q, Gu, Gi)
+    return _serial(
+        users, items, values, mu, P, Q, bu, bi, Gu, Gi, lr, reg, biased, prefetch,
+        frozen,
+    )  # fmt: skip
+
+
+@nb.njit(parallel=True, fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+def _hogwild(
+    users, items, values, mu, P, Q, bu, bi, Gu, Gi, lr, reg, biased, prefetch, frozen,
+    n_chunks,
+):  # fmt: skip
     check_same_length(users, items, values)
     check_model(P, Q, bu, bi)
+    check_chunks(n_chunks)
     rates = _rates(P, lr, biased, frozen)
-    return _pass(
-        users, items, values, 0, users.size, mu, P, Q, bu, bi, reg, rates, prefetch
-    )
+    n = users.size
+    partial = np.zeros(n_chunks)
+    for c in nb.prange(n_chunks):
+        start = c * n // n_chunks
+        stop = (c + 1) * n // n_chunks
+        partial[c] = _pass(
+            users, items, values, start, stop, mu, P, Q, bu, bi, Gu, Gi, reg, rates,
+            prefetch,
+        )  # fmt: skip
+
+    total = 0.0
+    for c in range(n_chunks):
+        total += partial[c]
+    return total
 
 
-@nb.njit(
-    _epoch_signatures(nb.int64),
-    parallel=True,
-    fastmath=FASTMATH,
-    cache=CACHE,
-    nogil=NOGIL,
-)
+@nb.njit(_epoch_signatures(nb.int64), fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
 def sgd_epoch_hogwild(
     users, items, values, mu, P, Q, bu, bi, lr, reg, biased, prefetch, frozen,
     n_chunks,
@@ -237,20 +379,23 @@ def sgd_epoch_hogwild(
     the result depends on thread timing: it is not reproducible bit for bit, even
     with a fixed seed. Use :func:`sgd_epoch` where reproducibility matters.
     """
-    check_same_length(users, items, values)
-    check_model(P, Q, bu, bi)
-    check_chunks(n_chunks)
-    rates = _rates(P, lr, biased, frozen)
-    n = users.size
-    partial = np.zeros(n_chunks)
-    for c in nb.prange(n_chunks):
-        start = c * n // n_chunks
-        stop = (c + 1) * n // n_chunks
-        partial[c] = _pass(
-            users, items, values, start, stop, mu, P, Q, bu, bi, reg, rates, prefetch
-        )
+    return _hogwild(
+        users, items, values, mu, P, Q, bu, bi, no_sums(P), no_sums(P), lr, reg,
+        biased, prefetch, frozen, n_chunks,
+    )  # fmt: skip
 
-    total = 0.0
-    for c in range(n_chunks):
-        total += partial[c]
-    return total
+
+@nb.njit(
+    _epoch_signatures(nb.int64, sums=True), fastmath=FASTMATH, cache=CACHE, nogil=NOGIL
+)
+def sgd_epoch_hogwild_adagrad(
+    users, items, values, mu, P, Q, bu, bi, Gu, Gi, lr, reg, biased, prefetch, frozen,
+    n_chunks,
+):  # fmt: skip
+    """As :func:`sgd_epoch_hogwild`, with per-row AdaGrad learning rates (``Gu``,
+    ``Gi`` as in :func:`sgd_epoch_adagrad`; they are shared without locks too)."""
+    check_sums(P, Q, Gu, Gi)
+    return _hogwild(
+        users, items, values, mu, P, Q, bu, bi, Gu, Gi, lr, reg, biased, prefetch,
+        frozen, n_chunks,
+    )  # fmt: skip
