@@ -22,9 +22,9 @@ import tempfile
 import time
 import warnings
 
-import numba
 import numpy as np
 
+from .._validation import check_n_threads
 from ..data import Ratings, write_libmf
 from ..exceptions import DivergenceError
 from ..metrics import rmse
@@ -163,7 +163,7 @@ def run_peers(
     check_peer_settings(n_epochs, repeats, libmf_learning_rate, libmf, adagrad)
     extra = dict(model_params or {})
     init_std = extra.get("init_std", MatrixFactorization().init_std)
-    n_threads = n_threads or numba.config.NUMBA_NUM_THREADS
+    n_threads = check_n_threads(n_threads)  # None and -1: every Numba thread
     thread_counts = sorted({1, n_threads})
     train = train.compact()
     tests = _TestSet(train, test)
