@@ -342,8 +342,13 @@ def _record(state, epoch, arrays, valid, passed, params):
     users, items, values = arrays
     n = values.size
     model = (state.mu, state.P, state.Q, state.bu, state.bi)
-    train_sse = kernels.squared_error_sum(users, items, values, *model)
-    if not (math.isfinite(sse) and math.isfinite(train_sse)):
+    if params["train_rmse"] == "exact":
+        train_sse = kernels.squared_error_sum(users, items, values, *model)
+        finite = math.isfinite(train_sse)
+    else:  # "online": the errors the pass saw, each before its own update
+        train_sse = sse
+        finite = all(np.isfinite(a).all() for a in model[1:])
+    if not (math.isfinite(sse) and finite):
         raise _divergence(epoch, params["lr"], values)
     seconds = end - start
     row = {
