@@ -25,6 +25,7 @@ EXAMPLES_TRAIN = """examples:
   fastmf train ml-100k/u1.base --validation ml-100k/u1.test --save model.npz
   fastmf train ratings.csv --test-fraction 0.1 --epochs 100 --patience 3
   fastmf train ratings.dat.gz --factors 50 --epochs 30 --method hogwild --threads 2
+  fastmf train big.txt --method blocked --adagrad --lr 0.1 --no-bias
 progress (one line per epoch) goes to stderr; Ctrl-C stops after the current
 epoch and still saves the model with --save.
 """
@@ -208,6 +209,17 @@ def build_parser():
         help="stop when the validation RMSE has not improved for this many epochs "
         "and keep the best epoch (needs --validation or --test-fraction)",
     )  # fmt: skip
+    train.add_argument(
+        "--blocks", type=int, default=None,
+        help="B of the blocked method (default: chosen from the data)",
+    )  # fmt: skip
+    train.add_argument(
+        "--adagrad", action="store_true",
+        help="per-row AdaGrad learning rates (use a larger --lr, about 0.05-0.1)",
+    )  # fmt: skip
+    train.add_argument(
+        "--no-bias", action="store_true", help="the pure p_u . q_i model, no biases"
+    )
     train.add_argument("--quiet", action="store_true", help="no progress output")
     _add_model_options(train)
     _add_file_options(train)
@@ -421,7 +433,10 @@ def _train(args):
     from ._io import check_writable
     from .data import train_test_split
 
-    model = _model(args, method=args.method, dtype=args.dtype, patience=args.patience)
+    model = _model(
+        args, method=args.method, dtype=args.dtype, patience=args.patience,
+        n_blocks=args.blocks, adagrad=args.adagrad, biased=not args.no_bias,
+    )  # fmt: skip
     if args.save:
         check_writable(args.save)
     if args.test_fraction is not None:

@@ -244,3 +244,18 @@ def test_model_commands_fail_with_one_line(saved_model, capsys, argv, needle):
     assert main(argv) == 1
     err = capsys.readouterr().err.strip()
     assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_train_passes_blocked_adagrad_and_no_bias_options(ratings_csv, tmp_path):
+    path, _ = ratings_csv
+    saved = tmp_path / "model.npz"
+    status = main([
+        "train", str(path), "--factors", "3", "--epochs", "2", "--method", "blocked",
+        "--blocks", "3", "--adagrad", "--lr", "0.05", "--no-bias", "--quiet",
+        "--save", str(saved),
+    ])  # fmt: skip
+    assert status == 0
+    model = MatrixFactorization.load(saved)
+    assert (model.method, model.n_blocks, model.adagrad) == ("blocked", 3, True)
+    assert model.biased is False and model.global_mean_ == 0.0
+    assert not np.any(model.user_bias_) and np.all(model.user_grad_sums_ >= 1)
