@@ -191,9 +191,22 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
     """
     if params["adagrad"]:
         state.start_adagrad()
+    renumbering = None
     if params["method"] == "blocked":
+        renumbering = _Renumbering(state)
+        valid = renumbering.apply(state, arrays, valid)
         params, arrays = _blocked_layout(state, arrays, params)
         params = _group_by_user(state, arrays, params)
+    try:
+        return _epochs(state, arrays, valid, params, n_epochs, callbacks, progress,
+                       frozen, replay)  # fmt: skip
+    finally:
+        if renumbering is not None:
+            renumbering.undo(state)
+
+
+def _epochs(state, arrays, valid, params, n_epochs, callbacks, progress, frozen,
+            replay):  # fmt: skip
     users, items, values = arrays
     real = params["dtype"].type
     scalars = (real(params["lr"]), real(params["reg"]))
@@ -239,6 +252,59 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
                 return "early stopping"
     _restore_best(stopper, state)
     return "done"
+
+
+class _Renumbering:
+    """Rows renumbered so that every group of the blocked method is contiguous.
+
+    The blocked method deals users and items into ``B`` groups each by a seeded
+    random permutation, so popular ids spread over the groups. Training on rows
+    renumbered by that permutation makes each group a contiguous range of rows:
+    two threads then never write to the same cache line (a block's biases and
+    factor rows would otherwise share lines with another group's), and a block
+    walks its users' rows in memory order. ``undo`` puts every row back.
+    """
+
+    def __init__(self, state):
+        rng = np.random.default_rng(int(state.first_shuffle_state[0]))
+        self.user_new = rng.permutation(state.P.shape[0]).astype(np.int32)
+        self.item_new = rng.permutation(state.Q.shape[0]).astype(np.int32)
+
+    def apply(self, state, arrays, valid):
+        """Renumber the state's rows and the (private) rating arrays in place;
+        returns the validation arrays renumbered (new arrays)."""
+        users, items, _ = arrays
+        kernels.renumber(users, self.user_new)
+        kernels.renumber(items, self.item_new)
+        self._move(state, _moved)
+        if valid is None:
+            return None
+        u, i, r = valid[0].copy(), valid[1].copy(), valid[2]
+        kernels.renumber(u, self.user_new)
+        kernels.renumber(i, self.item_new)
+        return u, i, r
+
+    def undo(self, state):
+        self._move(state, _returned)
+
+    def _move(self, state, how):
+        state.P = how(state.P, self.user_new)
+        state.bu = how(state.bu, self.user_new)
+        state.Q = how(state.Q, self.item_new)
+        state.bi = how(state.bi, self.item_new)
+        if state.Gu is not None:
+            state.Gu = how(state.Gu, self.user_new)
+            state.Gi = how(state.Gi, self.item_new)
+
+
+def _moved(rows, new):
+    out = np.empty_like(rows)
+    out[new] = rows
+    return out
+
+
+def _returned(rows, new):
+    return np.ascontiguousarray(rows[new])
 
 
 #: The epoch kernel of each method, plain and with AdaGrad rates.
@@ -298,12 +364,11 @@ def _blocked_layout(state, arrays, params):
     n_blocks = params["n_blocks"] or n_blocks_for(
         state.P.shape[0], state.Q.shape[0], state.P.shape[1], state.P.itemsize
     )
-    # Users and items are dealt into groups by a seeded random permutation, so
-    # popular ids spread over the blocks; the seed is the model's, so a warm start
-    # rebuilds the same layout.
-    rng = np.random.default_rng(int(state.first_shuffle_state[0]))
-    user_group = rng.permutation(state.P.shape[0]) * n_blocks // state.P.shape[0]
-    item_group = rng.permutation(state.Q.shape[0]) * n_blocks // state.Q.shape[0]
+    # Groups are contiguous ranges of rows: the rows were renumbered by a seeded
+    # random permutation first (``_Renumbering``), so popular ids spread over the
+    # groups and a warm start rebuilds the same layout.
+    user_group = np.arange(state.P.shape[0]) * n_blocks // state.P.shape[0]
+    item_group = np.arange(state.Q.shape[0]) * n_blocks // state.Q.shape[0]
     block = (user_group[users] * n_blocks + item_group[items]).astype(np.uint16)
     order = np.argsort(block, kind="stable")  # a radix sort for 16-bit keys
     counts = np.bincount(block, minlength=n_blocks * n_blocks)
@@ -325,13 +390,15 @@ def _group_by_user(state, arrays, params):
     a shuffled block at k = 32 on 10M ratings). Each epoch then shuffles the
     ratings within windows of ``SHUFFLE_WINDOW`` consecutive ones, which keeps
     that locality, costs a quarter of a whole-block shuffle, and still changes the
-    visiting order every epoch. The order of the users in every block is drawn
-    from the model's seed, so a warm start rebuilds it.
+    visiting order every epoch. Users are visited in row order, which after the
+    renumbering is a random order of their ids drawn from the model's seed (so
+    a warm start rebuilds it).
     """
     users, items, values = arrays
     block_ptr, _ = params["layout"]
-    rng = np.random.default_rng((int(state.first_shuffle_state[0]), 1))
-    user_rank = rng.permutation(state.P.shape[0]).astype(np.int64)
+    # Users in row order: after the renumbering, a block's users are a
+    # contiguous range of rows, read front to back.
+    user_rank = np.arange(state.P.shape[0], dtype=np.int64)
     kernels.order_blocks_by_user(users, items, values, block_ptr, user_rank)
     return dict(params, windows=kernels.window_ptr(block_ptr, SHUFFLE_WINDOW))
 

@@ -13,6 +13,7 @@ _started = _time.perf_counter()
 
 from ._blocked import (  # noqa: E402
     order_blocks_by_user,
+    renumber,
     sgd_epoch_blocked,
     sgd_epoch_blocked_adagrad,
     shuffle_blocks,
@@ -58,6 +59,7 @@ __all__ = [
     "prefetch_row",
     "random_below",
     "recommend_top_n",
+    "renumber",
     "sgd_epoch",
     "sgd_epoch_adagrad",
     "sgd_epoch_blocked",

@@ -227,3 +227,20 @@ def window_ptr(block_ptr, window):
             out[w] = block_ptr[b + 1]
             w += 1
     return out[:w]
+
+
+@nb.njit(nb.void(nb.int32[::1], nb.int32[::1]), cache=CACHE, nogil=NOGIL)
+def renumber(index, new):
+    """Replace every ``index[t]`` by ``new[index[t]]``, in place.
+
+    Parameters
+    ----------
+    index : int32, shape (n,), updated in place
+        Row indices in ``[0, new.size)``, or negative for unknown (left as is).
+    new : int32, shape (n_rows,)
+        The new number of every row.
+    """
+    for t in range(index.size):
+        r = index[t]
+        if r >= 0:
+            index[t] = new[r]
