@@ -904,12 +904,20 @@ def _top_n_results(ids, rows, scores, counts, scalar):
 
 
 def _items_by_user(ratings):
-    """CSR layout of the rated items of each user: (indptr, items)."""
-    order = np.argsort(ratings.users, kind="stable")
-    counts = np.bincount(ratings.users, minlength=ratings.n_users)
+    """CSR layout of the rated items of each user: (indptr, items).
+
+    A counting sort: each user's items in the order of the ratings, as
+    ``items[argsort(users, kind="stable")]`` gives them, written straight into
+    the result (no int64 permutation or copy of the users, no gather).
+    """
+    users = np.ascontiguousarray(ratings.users, dtype=np.int32)
     indptr = np.zeros(ratings.n_users + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    return indptr, ratings.items[order]
+    np.cumsum(kernels.count_rows(users, ratings.n_users), out=indptr[1:])
+    items = np.empty(users.size, dtype=np.int32)
+    kernels.group_by_row(
+        users, np.ascontiguousarray(ratings.items, dtype=np.int32), indptr, items
+    )
+    return indptr, items
 
 
 @contextlib.contextmanager

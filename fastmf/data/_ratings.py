@@ -437,11 +437,20 @@ class Ratings:
 def _rated_indices(indices, n):
     """``(kept, renumbered)`` for the indices that occur, or None when all do."""
     if n <= 4 * indices.size + 1024:
-        rated = np.bincount(indices, minlength=n) > 0
+        if indices.dtype == np.int32 and indices.flags.c_contiguous:
+            # A local import: the compiled kernels are loaded on first use.
+            from ..kernels import _layout
+
+            # Unlike np.bincount, no int64 copy of the indices.
+            rated = _layout.count_rows(indices, n) > 0
+        else:
+            rated = np.bincount(indices, minlength=n) > 0
         if rated.all():
             return None
-        new_index = np.cumsum(rated, dtype=np.int64) - 1
-        return np.flatnonzero(rated), new_index[indices].astype(np.int32)
+        # int32 from the start: the gather below then makes no int64 temporary.
+        new_index = np.cumsum(rated, dtype=np.int32)
+        new_index -= 1
+        return np.flatnonzero(rated), new_index[indices]
     # Far more rows than ratings: work from the ratings, not from the shape.
     kept = np.unique(indices)
     return kept, np.searchsorted(kept, indices).astype(np.int32)

@@ -19,6 +19,7 @@ from ._blocked import (  # noqa: E402
     shuffle_blocks,
     window_ptr,
 )
+from ._layout import count_repeated_pairs, count_rows, group_by_row, order_by_block  # noqa: E402, F401
 from ._parse import parse_delimited  # noqa: E402
 from ._predict import error_sum, predict_pairs, squared_error_sum  # noqa: E402
 from ._prefetch import prefetch_row  # noqa: E402
