@@ -363,8 +363,8 @@ def _blocked_layout(state, arrays, params):
     layout and the arrays (the same ones).
 
     The order is that of a stable sort by block, reached without a permutation
-    array or copies (see ``kernels.order_by_block``): at most 2 bytes per rating
-    of extra memory instead of 20.
+    array or copies (see ``kernels.order_by_block``): no memory per rating in
+    the usual case, at most 4 bytes, instead of 20.
     """
     users, items, values = arrays
     n_blocks = params["n_blocks"] or n_blocks_for(

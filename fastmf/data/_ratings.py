@@ -1,7 +1,6 @@
 """The COO container every part of fastmf passes ratings in."""
 
 import numpy as np
-import scipy.sparse as sp
 
 from .. import _validation as v
 
@@ -305,6 +304,10 @@ class Ratings:
         Every *stored* entry is a rating, explicit zeros included; repeated
         entries of a COO matrix are kept as separate ratings, never summed.
         """
+        # scipy.sparse is imported on first use: it costs about 0.1 s, a tenth of
+        # a warm start, and training never needs it.
+        import scipy.sparse as sp
+
         if not sp.issparse(matrix):
             raise TypeError(
                 "from_scipy expects a scipy.sparse matrix; got "
@@ -431,6 +434,8 @@ class Ratings:
         Stored zeros and repeated pairs are kept as they are; converting the result
         to CSR would sum repeated pairs.
         """
+        import scipy.sparse as sp
+
         return sp.coo_array((self.values, (self.users, self.items)), shape=self.shape)
 
 

@@ -13,12 +13,13 @@ new arrays. These kernels do the same work with counting sorts instead:
 - :func:`count_repeated_pairs` groups the items by user in a temporary and marks
   each item with the last user seen rating it, so a repeat is found in O(n)
   without sorting 64-bit keys;
-- :func:`order_by_block` moves the ratings into block order *in place*: one
-  2-byte (or 4-byte) rank per rating records each rating's place within its
-  block, the ratings are swapped into their blocks (an American flag sort,
-  whose writes advance through one position per block and so stay in cache),
-  and each block is then put back in rank order, in parallel. The result is the
-  order of a stable sort by block.
+- :func:`order_by_block` moves the ratings into block order *in place*: each
+  rating's place within its block (its rank) is recorded, the ratings are
+  swapped into their blocks (an American flag sort, whose writes advance
+  through one position per block and so stay in cache), and each block is then
+  put back in rank order, in parallel. The result is the order of a stable sort
+  by block. The ranks travel in the free high bits of the user and item
+  indices, or, when those are too few, in a 4-byte array.
 """
 
 import numba as nb
@@ -26,10 +27,6 @@ import numpy as np
 
 from .._config import CACHE, NOGIL
 from ._checks import check_same_length
-
-#: Ranks within a block are stored in 2 bytes while every block holds at most
-#: this many ratings, else in 4.
-_SHORT_RANKS = 65535
 
 
 @nb.njit(nb.int64[::1](nb.int32[::1], nb.int64), cache=CACHE, nogil=NOGIL)
@@ -267,11 +264,11 @@ def order_by_block(users, items, values, user_group, item_group, n_blocks, block
 
     Each rating's rank within its block is kept, while the ratings move, in the
     high bits of its user and item indices that the numbers of users and items
-    leave free (31 bits in all minus those of the largest user and item index),
-    which holds up to 2**28 ratings per block on 10M ratings of 200,000 users
-    and 50,000 items. Only when those bits are too few is a rank array
-    allocated: 2 bytes per rating (4 when a block holds more than 65,535
-    ratings). Other memory: one byte per user and item, O(n_blocks²).
+    leave free (of the 31 bits of each non-negative int32 index, those its
+    largest value does not need): 28 bits with 200,000 users and 50,000 items,
+    enough for blocks of 2**28 ratings. Only when those bits are too few is a
+    rank array allocated (4 bytes per rating). Other memory: one byte per user
+    and item, O(n_blocks²).
 
     Parameters
     ----------
@@ -311,8 +308,6 @@ def order_by_block(users, items, values, user_group, item_group, n_blocks, block
     args = (users, items, values)
     groups = (user_group8, item_group8, n_blocks, block_ptr, user_bits, item_bits)
     if rank_bits - low_bits <= 31 - item_bits:
-        _place(*args, np.empty(0, dtype=np.uint16), *groups, low_bits)
-    elif largest <= _SHORT_RANKS:
-        _place(*args, np.empty(users.size, dtype=np.uint16), *groups, 0)
+        _place(*args, np.empty(0, dtype=np.uint32), *groups, low_bits)
     else:
         _place(*args, np.empty(users.size, dtype=np.uint32), *groups, 0)
