@@ -298,13 +298,18 @@ class _Renumbering:
 
 
 def _moved(rows, new):
-    out = np.empty_like(rows)
-    out[new] = rows
-    return out
+    """``rows`` with row ``r`` moved to ``new[r]``, in place (no copy of the
+    factors: fit's peak memory counts)."""
+    kernels.move_rows(rows.reshape(rows.shape[0], -1), new)
+    return rows
 
 
 def _returned(rows, new):
-    return np.ascontiguousarray(rows[new])
+    """The inverse move of ``_moved``, in place."""
+    back = np.empty_like(new)
+    back[new] = np.arange(new.size, dtype=new.dtype)
+    kernels.move_rows(rows.reshape(rows.shape[0], -1), back)
+    return rows
 
 
 #: The epoch kernel of each method, plain and with AdaGrad rates.

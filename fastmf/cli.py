@@ -104,6 +104,11 @@ def _add_peer_options(parser):
         help=f"LIBMF's learning rate -r, adapted per row ({LIBMF_LEARNING_RATE})",
     )  # fmt: skip
     group.add_argument(
+        "--no-surprise", action="store_true",
+        help="leave Surprise's SVD out of the race (it needs minutes and several "
+        "GB beyond a few million ratings)",
+    )  # fmt: skip
+    group.add_argument(
         "--peer-repeats", type=int, default=PEER_REPEATS,
         help=f"alternating rounds of the race; medians are shown ({PEER_REPEATS})",
     )  # fmt: skip
@@ -406,6 +411,7 @@ def _run_bench(args):
             libmf=args.libmf,
             libmf_learning_rate=args.libmf_lr,
             adagrad=adagrad,
+            surprise=not args.no_surprise,
             progress=progress,
         )
         for skipped in result["peers"]["skipped"]:

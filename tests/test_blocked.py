@@ -72,7 +72,9 @@ def test_blocks_of_one_diagonal_share_no_user_and_no_item(ratings):
     params = {"n_blocks": 5, "dtype": np.dtype("float32"), "n_factors": 2,
               "random_state": 0, "init_std": 0.1, "biased": True}  # fmt: skip
     state = TrainingState.fresh(ratings.compact(), params)
-    arrays = (ratings.users, ratings.items, ratings.values.astype(np.float32))
+    # The layout reorders the arrays in place: give it copies, not the fixture's.
+    arrays = (ratings.users.copy(), ratings.items.copy(),
+              ratings.values.astype(np.float32))  # fmt: skip
     params, (users, items, _) = _blocked_layout(state, arrays, params)
     ptr, n_blocks = params["layout"]
     assert ptr[-1] == ratings.n_ratings
@@ -108,3 +110,31 @@ def test_blocked_continues_exactly_like_one_longer_fit(ratings):
     split = _fit(ratings, n_epochs=3)
     split.partial_fit(ratings, n_epochs=3)
     np.testing.assert_array_equal(split.user_factors_, twenty.user_factors_)
+
+
+def test_move_rows_applies_a_permutation_in_place_and_refuses_others():
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 9, 200):
+        M = rng.standard_normal((n, 3))
+        new = rng.permutation(n).astype(np.int32)
+        expected = np.empty_like(M)
+        expected[new] = M
+        K.move_rows(M, new)
+        np.testing.assert_array_equal(M, expected)
+    with pytest.raises(ValueError, match="permutation"):
+        K.move_rows(np.zeros((3, 2)), np.array([0, 0, 1], dtype=np.int32))
+
+
+def test_training_renumbers_rows_and_puts_every_row_back(ratings):
+    # The blocked method trains on renumbered rows and moves them back after:
+    # an epoch at a learning rate of about 0 must leave every row where it was
+    # (a row put back in the wrong place would show as a large change).
+    model = _fit(ratings)
+    before = (model.user_factors_.copy(), model.item_factors_.copy(),
+              model.user_bias_.copy(), model.item_bias_.copy())  # fmt: skip
+    model.set_params(learning_rate=1e-30, regularization=0.0)
+    model.partial_fit(ratings, n_epochs=1)
+    after = (model.user_factors_, model.item_factors_, model.user_bias_,
+             model.item_bias_)  # fmt: skip
+    for old, new in zip(before, after, strict=True):
+        np.testing.assert_allclose(new, old, rtol=0, atol=1e-6)

@@ -12,6 +12,7 @@ import time as _time
 _started = _time.perf_counter()
 
 from ._blocked import (  # noqa: E402
+    move_rows,
     order_blocks_by_user,
     renumber,
     sgd_epoch_blocked,
@@ -54,6 +55,7 @@ __all__ = [
     "adagrad_update",
     "error_sum",
     "gather_rows",
+    "move_rows",
     "order_blocks_by_user",
     "parse_delimited",
     "predict_pairs",

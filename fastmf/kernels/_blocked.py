@@ -244,3 +244,49 @@ def renumber(index, new):
         r = index[t]
         if r >= 0:
             index[t] = new[r]
+
+
+def _move_rows_signatures():
+    return [nb.void(real[:, ::1], nb.int32[::1]) for real in (nb.float32, nb.float64)]
+
+
+@nb.njit(_move_rows_signatures(), cache=CACHE, nogil=NOGIL)
+def move_rows(M, new):
+    """Move row ``r`` of ``M`` to row ``new[r]``, in place.
+
+    Follows the cycles of the permutation ``new`` with one spare row, so the
+    extra memory is one row and one flag per row instead of a copy of ``M``.
+    (A 1-D array moves as ``M.reshape(-1, 1)``.)
+
+    Parameters
+    ----------
+    M : float32 or float64, shape (n, k), updated in place
+    new : int32, shape (n,)
+        A permutation of ``0..n-1`` (checked).
+    """
+    n = M.shape[0]
+    if new.size != n:
+        raise ValueError("new must have one entry per row of M")
+    seen = np.zeros(n, dtype=np.bool_)
+    for r in range(n):
+        target = new[r]
+        if target < 0 or target >= n or seen[target]:
+            raise ValueError("new must be a permutation of the row numbers")
+        seen[target] = True
+    moved = np.zeros(n, dtype=np.bool_)
+    carry = np.empty(M.shape[1], dtype=M.dtype)
+    spare = np.empty(M.shape[1], dtype=M.dtype)
+    for start in range(n):
+        if moved[start]:
+            continue
+        carry[:] = M[start]
+        r = start
+        while True:  # the row held in ``carry`` came from row r; place it
+            target = new[r]
+            spare[:] = M[target]
+            M[target] = carry
+            moved[r] = True
+            carry[:] = spare
+            r = target
+            if r == start:
+                break
