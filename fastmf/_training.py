@@ -196,7 +196,7 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
         renumbering = _Renumbering(state)
         valid = renumbering.apply(state, arrays, valid)
         params, arrays = _blocked_layout(state, arrays, params)
-        params = _group_by_user(state, arrays, params)
+        _group_by_user(state, arrays, params)
     try:
         return _epochs(state, arrays, valid, params, n_epochs, callbacks, progress,
                        frozen, replay)  # fmt: skip
@@ -393,16 +393,17 @@ SHUFFLE_WINDOW = 64
 
 
 def _group_by_user(state, arrays, params):
-    """Sort every block by user, in place; returns the params with the windows.
+    """Sort every block by user, in place.
 
-    A block visited user by user reads each user's factor row once for all of
-    that user's ratings in the block (about 1.4 times the ratings per second of
-    a shuffled block at k = 32 on 10M ratings). Each epoch then shuffles the
-    ratings within windows of ``SHUFFLE_WINDOW`` consecutive ones, which keeps
-    that locality, costs a quarter of a whole-block shuffle, and still changes the
-    visiting order every epoch. Users are visited in row order, which after the
-    renumbering is a random order of their ids drawn from the model's seed (so
-    a warm start rebuilds it).
+    A block visited user by user reads its users' factor rows in memory order
+    and each of them once for all of that user's ratings in the block (about
+    1.4 times the ratings per second of a shuffled block at k = 32 on 10M
+    ratings). Each epoch then reorders the ratings within windows of
+    ``SHUFFLE_WINDOW`` consecutive ones (``kernels.shuffle_windows``), which
+    keeps that locality, costs a quarter of a Fisher-Yates shuffle of the whole
+    blocks, and still changes the visiting order every epoch. Users are visited
+    in row order, which after the renumbering is a random order of their ids
+    drawn from the model's seed (so a warm start rebuilds it).
     """
     users, items, values = arrays
     block_ptr, _ = params["layout"]
@@ -410,7 +411,6 @@ def _group_by_user(state, arrays, params):
     # contiguous range of rows, read front to back.
     user_rank = np.arange(state.P.shape[0], dtype=np.int64)
     kernels.order_blocks_by_user(users, items, values, block_ptr, user_rank)
-    return dict(params, windows=kernels.window_ptr(block_ptr, SHUFFLE_WINDOW))
 
 
 def _record(state, epoch, arrays, valid, passed, params):
@@ -487,12 +487,13 @@ def _shuffle(users, items, values, state, epoch, params):
     Serial: a full shuffle every epoch. Hogwild: a full shuffle in the first epoch,
     then each thread's chunk is reshuffled within itself, in parallel; a full
     shuffle of 10M ratings costs about half a Hogwild epoch at k = 32 and cannot be
-    spread over threads. Blocked: the ratings are shuffled within windows of
+    spread over threads. Blocked: the ratings are reordered within windows of
     consecutive ratings of a block (see ``_group_by_user``), in parallel, each
-    window from its own seed.
+    window by its own random map.
     """
     if params["method"] == "blocked":
-        kernels.shuffle_blocks(users, items, values, params["windows"], state)
+        block_ptr = params["layout"][0]
+        kernels.shuffle_windows(users, items, values, block_ptr, SHUFFLE_WINDOW, state)
     elif params["method"] == "serial" or epoch == 1:
         kernels.shuffle_ratings(users, items, values, state)
     else:

@@ -1,5 +1,7 @@
 """The blocked method: conflict-free blocks, reproducible with any thread count."""
 
+import itertools
+
 import numba
 import numpy as np
 import pytest
@@ -138,3 +140,33 @@ def test_training_renumbers_rows_and_puts_every_row_back(ratings):
              model.item_bias_)  # fmt: skip
     for old, new in zip(before, after, strict=True):
         np.testing.assert_allclose(new, old, rtol=0, atol=1e-6)
+
+
+def test_shuffle_windows_reorders_within_windows_only_and_any_thread_count():
+    rng = np.random.default_rng(4)
+    n = 1000
+    users = rng.integers(0, 50, n).astype(np.int32)
+    items = np.arange(n, dtype=np.int32)  # each rating's original place
+    values = rng.random(n).astype(np.float32)
+    ptr = np.array([0, 300, 300, 1000], dtype=np.int64)  # with an empty block
+    results = []
+    for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+        u, i, v = users.copy(), items.copy(), values.copy()
+        numba.set_num_threads(threads)
+        K.shuffle_windows(u, i, v, ptr, 64, np.array([9], dtype=np.uint64))
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        results.append((u, i, v))
+    for one, two in zip(*results, strict=True):
+        np.testing.assert_array_equal(one, two)
+    u, i, v = results[0]
+    # Every rating stays in its window (windows restart at each block) and keeps
+    # its user and value; the order within most windows changed.
+    windows = [(s, min(s + 64, e)) for b0, e in itertools.pairwise(ptr)
+               for s in range(b0, e, 64)]  # fmt: skip
+    for start, stop in windows:
+        assert sorted(i[start:stop]) == list(range(start, stop))
+    np.testing.assert_array_equal(u, users[i])
+    np.testing.assert_array_equal(v, values[i])
+    assert np.mean(i != items) > 0.9
+    with pytest.raises(ValueError, match="power of two"):
+        K.shuffle_windows(u, i, v, ptr, 48, np.array([9], dtype=np.uint64))

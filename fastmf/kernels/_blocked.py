@@ -199,36 +199,6 @@ def order_blocks_by_user(users, items, values, block_ptr, user_rank):
             values[start + t] = r[order[t]]
 
 
-@nb.njit(nb.int64[::1](nb.int64[::1], nb.int64), cache=CACHE, nogil=NOGIL)
-def window_ptr(block_ptr, window):
-    """Cut every block into windows of at most ``window`` consecutive ratings.
-
-    Returns the windows' boundaries in the form of ``block_ptr`` (every block
-    boundary is a window boundary). Shuffling within these windows
-    (:func:`shuffle_blocks` with this array) changes the visiting order every
-    epoch while ratings stay near their place in a block sorted by user.
-    """
-    if window < 1:
-        raise ValueError("window must be at least 1")
-    n_blocks = block_ptr.size - 1
-    count = 0
-    for b in range(n_blocks):
-        count += (block_ptr[b + 1] - block_ptr[b] + window - 1) // window
-    out = np.empty(count + 1, dtype=np.int64)
-    out[0] = block_ptr[0]
-    w = 1
-    for b in range(n_blocks):
-        start = block_ptr[b] + window
-        while start < block_ptr[b + 1]:
-            out[w] = start
-            w += 1
-            start += window
-        if block_ptr[b + 1] > block_ptr[b]:
-            out[w] = block_ptr[b + 1]
-            w += 1
-    return out[:w]
-
-
 @nb.njit(nb.void(nb.int32[::1], nb.int32[::1]), cache=CACHE, nogil=NOGIL)
 def renumber(index, new):
     """Replace every ``index[t]`` by ``new[index[t]]``, in place.
@@ -290,3 +260,80 @@ def move_rows(M, new):
             r = target
             if r == start:
                 break
+
+
+def _shuffle_windows_signatures():
+    index = nb.int32[::1]
+    return [
+        nb.void(index, index, real[::1], nb.int64[::1], nb.int64, nb.uint64[::1])
+        for real in (nb.float32, nb.float64)
+    ]
+
+
+@nb.njit(_shuffle_windows_signatures(), parallel=True, cache=CACHE, nogil=NOGIL)
+def shuffle_windows(users, items, values, block_ptr, window, state):
+    """Reorder each window of ``window`` consecutive ratings of a block, in place.
+
+    A cheap per-epoch reshuffle for ratings whose order within a block matters
+    (sorted by user for locality) but whose order within a short window does
+    not. Every full window is permuted by a random affine map
+    ``j -> (a j + b) mod window`` (``a`` odd, ``b`` any offset; ``window`` must be
+    a power of two, so the map is a permutation), the last, shorter window of a
+    block by a random rotation. Each window's ``a`` and ``b`` come from a hash of
+    one draw of ``state`` and the window's place, so the result depends on
+    ``state`` and the layout only, not on the thread count. It moves each
+    rating once through a small buffer: about a fifth of the cost of a
+    Fisher-Yates shuffle of the same windows (which draws a random number per
+    rating and swaps at random), at the price of a smaller family of orders.
+
+    Parameters
+    ----------
+    users, items : int32; values : float32 or float64
+        Ratings stored block by block; updated in place.
+    block_ptr : int64, shape (n_blocks_total + 1,)
+    window : int64, a power of two
+    state : uint64, shape (1,), advanced by one draw
+    """
+    check_same_length(users, items, values)
+    check_state(state, users.size)
+    if window < 1 or window & (window - 1) != 0:
+        raise ValueError("window must be a power of two")
+    seed = splitmix64_next(state)
+    n = block_ptr.size - 1
+    for b in nb.prange(n):
+        buf_u = np.empty(window, dtype=users.dtype)
+        buf_i = np.empty(window, dtype=items.dtype)
+        buf_v = np.empty(window, dtype=values.dtype)
+        hash_state = np.empty(1, dtype=np.uint64)
+        start = block_ptr[b]
+        stop = block_ptr[b + 1]
+        w = 0
+        while start < stop:
+            size = min(window, stop - start)
+            hash_state[0] = seed ^ (np.uint64(b) << np.uint64(32)) ^ np.uint64(w)
+            h = splitmix64_next(hash_state)
+            if size == window:
+                a = np.int64(h & np.uint64(window - 1)) | 1
+            else:
+                a = np.int64(1)
+            offset = np.int64((h >> np.uint64(32)) % np.uint64(size))
+            for j in range(size):
+                buf_u[j] = users[start + j]
+                buf_i[j] = items[start + j]
+                buf_v[j] = values[start + j]
+            if size == window:
+                mask = window - 1
+                for j in range(size):
+                    source = (a * j + offset) & mask
+                    users[start + j] = buf_u[source]
+                    items[start + j] = buf_i[source]
+                    values[start + j] = buf_v[source]
+            else:
+                for j in range(size):
+                    source = j + offset
+                    source -= size * (source >= size)
+                    users[start + j] = buf_u[source]
+                    items[start + j] = buf_i[source]
+                    values[start + j] = buf_v[source]
+            start += size
+            w += 1
