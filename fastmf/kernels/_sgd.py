@@ -147,8 +147,9 @@ def adagrad_update(
     cross = (e + e) * reg * dot
     reg2 = reg * reg
     e2 = e * e
-    Gu[u] += on_u * (max(e2 * qq - cross + reg2 * pp, zero) / k)
-    Gi[i] += on_i * (max(e2 * pp - cross + reg2 * qq, zero) / k)
+    inv_k = one / P.dtype.type(k)
+    Gu[u] += on_u * (max(e2 * qq - cross + reg2 * pp, zero) * inv_k)
+    Gi[i] += on_i * (max(e2 * pp - cross + reg2 * qq, zero) * inv_k)
     return e
 
 
