@@ -1,7 +1,5 @@
 """The blocked method: conflict-free blocks, reproducible with any thread count."""
 
-import itertools
-
 import numba
 import numpy as np
 import pytest
@@ -43,14 +41,18 @@ def test_blocked_results_depend_on_seed_and_b(ratings):
     )
 
 
-def test_a_single_block_is_the_serial_pass_in_block_order(rng):
+@pytest.mark.parametrize("window", [-1, 0, 64])
+def test_a_single_block_is_the_serial_pass_in_window_order(rng, window):
     # With B = 1 the one block is the whole data set: the blocked kernel then
-    # makes exactly the serial kernel's updates.
+    # makes exactly the serial kernel's updates, in the order window_order
+    # reports (stored order for window -1).
     n_users, n_items, n = 30, 20, 500
     users = rng.integers(0, n_users, n).astype(np.int32)
     items = rng.integers(0, n_items, n).astype(np.int32)
     values = rng.integers(1, 6, n).astype(np.float64)
     start = rng.normal(0, 0.1, (n_users, 3)), rng.normal(0, 0.1, (n_items, 3))
+    seed = np.uint64(12345)
+    order = K.window_order(0, n, window, seed, 0)
     outcomes = []
     for blocked in (False, True):
         P, Q = start[0].copy(), start[1].copy()
@@ -59,12 +61,41 @@ def test_a_single_block_is_the_serial_pass_in_block_order(rng):
         if blocked:
             ptr = np.array([0, n], dtype=np.int64)
             sse = K.sgd_epoch_blocked(users, items, values, ptr, 1,
-                                      np.zeros(1, np.int64), *args)  # fmt: skip
+                                      np.zeros(1, np.int64), window, seed,
+                                      *args)  # fmt: skip
         else:
-            sse = K.sgd_epoch(users, items, values, *args)
+            sse = K.sgd_epoch(users[order], items[order], values[order], *args)
         outcomes.append((sse, P))
     assert outcomes[0][0] == pytest.approx(outcomes[1][0], rel=1e-12)
     np.testing.assert_allclose(outcomes[0][1], outcomes[1][1], rtol=0, atol=1e-12)
+
+
+def test_window_order_permutes_within_windows_and_changes_with_the_seed():
+    start, stop = 10, 10 + 3 * 64 + 20  # three full windows and a short one
+    order = K.window_order(start, stop, 64, np.uint64(7), 3)
+    windows = [(s, min(s + 64, stop)) for s in range(start, stop, 64)]
+    for first, last in windows:
+        part = order[first - start : last - start]
+        assert sorted(part.tolist()) == list(range(first, last))
+    assert np.mean(order != np.arange(start, stop)) > 0.9
+    # The short window is a rotation of itself.
+    tail = order[3 * 64 :] - (start + 3 * 64)
+    assert np.array_equal(np.diff(tail) % 20, np.ones(19))
+    # Other seeds and other blocks give other orders; window -1 is stored order.
+    assert not np.array_equal(order, K.window_order(start, stop, 64, np.uint64(8), 3))
+    assert not np.array_equal(order, K.window_order(start, stop, 64, np.uint64(7), 4))
+    np.testing.assert_array_equal(K.window_order(start, stop, -1, np.uint64(7), 3),
+                                  np.arange(start, stop))  # fmt: skip
+    with pytest.raises(ValueError, match="power of two"):
+        K.window_order(start, stop, 48, np.uint64(7), 3)
+
+
+def test_window_zero_rotates_each_block():
+    n = 50
+    orders = [K.window_order(0, n, 0, np.uint64(seed), 0) for seed in range(40)]
+    for order in orders:
+        assert np.all(np.diff(order) % n == 1)  # stored order, wrapping around
+    assert len({int(order[0]) for order in orders}) > 20  # random starting points
 
 
 def test_blocks_of_one_diagonal_share_no_user_and_no_item(ratings):
@@ -140,33 +171,3 @@ def test_training_renumbers_rows_and_puts_every_row_back(ratings):
              model.item_bias_)  # fmt: skip
     for old, new in zip(before, after, strict=True):
         np.testing.assert_allclose(new, old, rtol=0, atol=1e-6)
-
-
-def test_shuffle_windows_reorders_within_windows_only_and_any_thread_count():
-    rng = np.random.default_rng(4)
-    n = 1000
-    users = rng.integers(0, 50, n).astype(np.int32)
-    items = np.arange(n, dtype=np.int32)  # each rating's original place
-    values = rng.random(n).astype(np.float32)
-    ptr = np.array([0, 300, 300, 1000], dtype=np.int64)  # with an empty block
-    results = []
-    for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
-        u, i, v = users.copy(), items.copy(), values.copy()
-        numba.set_num_threads(threads)
-        K.shuffle_windows(u, i, v, ptr, 64, np.array([9], dtype=np.uint64))
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        results.append((u, i, v))
-    for one, two in zip(*results, strict=True):
-        np.testing.assert_array_equal(one, two)
-    u, i, v = results[0]
-    # Every rating stays in its window (windows restart at each block) and keeps
-    # its user and value; the order within most windows changed.
-    windows = [(s, min(s + 64, e)) for b0, e in itertools.pairwise(ptr)
-               for s in range(b0, e, 64)]  # fmt: skip
-    for start, stop in windows:
-        assert sorted(i[start:stop]) == list(range(start, stop))
-    np.testing.assert_array_equal(u, users[i])
-    np.testing.assert_array_equal(v, values[i])
-    assert np.mean(i != items) > 0.9
-    with pytest.raises(ValueError, match="power of two"):
-        K.shuffle_windows(u, i, v, ptr, 48, np.array([9], dtype=np.uint64))

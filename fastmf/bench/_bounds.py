@@ -11,6 +11,10 @@ from .. import kernels
 _BIG_ROWS = 500_000
 _READS = 2_000_000
 
+#: Floating-point operations of one SGD step per latent factor (see
+#: ``arithmetic_rate``).
+FLOPS_PER_FACTOR = 8
+
 
 def random_read_rate(n_factors, dtype="float32", repeats=3, seed=0):
     """Random factor-row reads per second from a matrix far larger than the caches.
@@ -30,8 +34,9 @@ def arithmetic_rate(n_factors, dtype="float32", repeats=3, seed=0):
     """Serial SGD ratings per second when every factor row stays in L1 cache.
 
     Eight users and eight items: the kernel's own arithmetic limit on one core.
-    Each rating costs about ``6 k`` floating-point operations (the dot product,
-    then two multiply-adds per element of each row).
+    Each rating costs ``8 k`` floating-point operations: ``2 k`` for the dot
+    product, then a multiply and a multiply-add (3 operations) per element of
+    each of the two rows.
     """
     rng = np.random.default_rng(seed)
     n = 1_000_000
@@ -72,6 +77,6 @@ def bounds(factors=(32, 100, 128), dtype="float32"):
             "random_row_reads_per_second": reads,
             "random_order_bound_ratings_per_second": reads / 2,
             "cache_resident_ratings_per_second": compute,
-            "cache_resident_gflops": compute * 6 * k / 1e9,
+            "cache_resident_gflops": compute * FLOPS_PER_FACTOR * k / 1e9,
         })  # fmt: skip
     return rows

@@ -18,7 +18,7 @@ from ._blocked import (  # noqa: E402
     sgd_epoch_blocked,
     sgd_epoch_blocked_adagrad,
     shuffle_blocks,
-    shuffle_windows,
+    window_order,
 )
 from ._layout import count_repeated_pairs, count_rows, group_by_row, order_by_block  # noqa: E402, F401
 from ._parse import parse_delimited  # noqa: E402
@@ -74,8 +74,8 @@ __all__ = [
     "shuffle_inplace",
     "shuffle_ratings",
     "shuffle_ratings_chunks",
-    "shuffle_windows",
     "similar_top_n",
     "splitmix64_next",
     "squared_error_sum",
+    "window_order",
 ]

@@ -25,7 +25,7 @@ def _epoch(kernel, *args, **kwargs):
         users, items, values, *model = arguments
         ptr = np.array([0, users.size], dtype=np.int64)
         diagonals = np.zeros(1, dtype=np.int64)
-        return kernel(users, items, values, ptr, 1, diagonals, *model)
+        return kernel(users, items, values, ptr, 1, diagonals, 0, np.uint64(0), *model)
     return kernel(*arguments)
 
 
