@@ -230,9 +230,11 @@ def _reference_row(train, test, settings, budget):
 
 
 def _reference_test_rmse(reference, train, test):
-    """Test RMSE of the reference, with the model's fallback for unknown ids."""
+    """Test RMSE of the reference, scored as the model scores: the fallback for
+    unknown ids, and predictions clipped to the training ratings' range."""
     users = train.user_map.lookup(test.raw_users())
     items = train.item_map.lookup(test.raw_items())
+    low, high = float(train.values.min()), float(train.values.max())
     total = 0.0
     for u, i, r in zip(users, items, test.values, strict=True):
         prediction = reference.mu
@@ -242,6 +244,7 @@ def _reference_test_rmse(reference, train, test):
             prediction += reference.b_i[i]
         if u >= 0 and i >= 0:
             prediction += float(np.dot(reference.P[u], reference.Q[i]))
+        prediction = min(max(prediction, low), high)
         total += (r - prediction) ** 2
     return math.sqrt(total / test.n_ratings)
 
