@@ -8,6 +8,8 @@ callbacks, early stopping and a clean stop on Ctrl-C.
 
 import logging
 import math
+import signal
+import threading
 import time
 import warnings
 
@@ -191,23 +193,58 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
     """
     if params["adagrad"]:
         state.start_adagrad()
-    renumbering = None
-    if params["method"] == "blocked":
-        renumbering = _Renumbering(state)
-        valid = renumbering.apply(state, arrays, valid)
-        params, arrays = _blocked_layout(state, arrays, params)
-        _group_by_user(state, arrays, params)
-        params["epoch_seed"] = np.zeros(1, dtype=np.uint64)
-    try:
-        return _epochs(state, arrays, valid, params, n_epochs, callbacks, progress,
-                       frozen, replay)  # fmt: skip
-    finally:
-        if renumbering is not None:
-            renumbering.undo(state)
+    with _InterruptAtEpochEnd() as interrupt:
+        renumbering = None
+        if params["method"] == "blocked":
+            renumbering = _Renumbering(state)
+            valid = renumbering.apply(state, arrays, valid)
+            params, arrays = _blocked_layout(state, arrays, params)
+            _group_by_user(state, arrays, params)
+            params["epoch_seed"] = np.zeros(1, dtype=np.uint64)
+        try:
+            return _epochs(state, arrays, valid, params, n_epochs, callbacks,
+                           progress, frozen, replay, interrupt)  # fmt: skip
+        finally:
+            if renumbering is not None:
+                renumbering.undo(state)
+
+
+class _InterruptAtEpochEnd:
+    """Turn Ctrl-C during training into a stop after the current epoch.
+
+    A SIGINT that arrives while a compiled pass runs would otherwise raise
+    KeyboardInterrupt at whatever Python line comes next: after the pass but
+    before its epoch is recorded, or while the blocked method's rows are being
+    moved back. While training runs in the main thread, SIGINT only sets
+    ``requested``; the epoch loop raises KeyboardInterrupt once the epoch is
+    recorded and reported, and the previous handler comes back afterwards.
+    Elsewhere (a fit in a worker thread, where Python delivers no signals, or a
+    process that ignores SIGINT) nothing changes.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            handler = signal.getsignal(signal.SIGINT)
+            if handler is signal.default_int_handler:
+                self.previous = handler
+                signal.signal(signal.SIGINT, self._request)
+        return self
+
+    def _request(self, signum, frame):
+        self.requested = True
+
+    def __exit__(self, *exc_info):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
 
 
 def _epochs(state, arrays, valid, params, n_epochs, callbacks, progress, frozen,
-            replay):  # fmt: skip
+            replay, interrupt):  # fmt: skip
     users, items, values = arrays
     real = params["dtype"].type
     scalars = (real(params["lr"]), real(params["reg"]))
@@ -236,15 +273,13 @@ def _epochs(state, arrays, valid, params, n_epochs, callbacks, progress, frozen,
             except KeyboardInterrupt:
                 if passed is not None:  # the pass finished: keep and record it
                     _record(state, epoch, arrays, valid, passed, params)
-                _restore_best(stopper, state)
-                logger.warning(
-                    "training interrupted: the model holds epoch %d and can be used "
-                    "and saved.",
-                    state.epochs_done,
-                )
+                _interrupted(stopper, state)
                 raise
             if progress is not None:
                 progress(row)
+            if interrupt.requested:  # Ctrl-C during this epoch: it is complete
+                _interrupted(stopper, state)
+                raise KeyboardInterrupt
             if any(callback(row) is True for callback in callbacks):
                 _restore_best(stopper, state)
                 return "callback"
@@ -400,7 +435,7 @@ def _group_by_user(state, arrays, params):
     and each of them once for all of that user's ratings in the block (about
     1.4 times the ratings per second of a shuffled block at k = 32 on 10M
     ratings). Each epoch the kernel then starts every block at a random point
-    and runs through it forwards or backwards (``window=0`` of
+    and runs through it, wrapping around (``window=0`` of
     ``fastmf.kernels.sgd_epoch_blocked``), with the diagonals in a new random
     order: the visiting order changes every epoch while all of that locality
     stays and no rating moves. Shuffling the ratings within short windows
@@ -475,6 +510,17 @@ class _EarlyStopping:
             return False
         self.waited += 1
         return self.waited >= self.patience
+
+
+def _interrupted(stopper, state):
+    _restore_best(stopper, state)
+    if state.epochs_done:
+        logger.warning(
+            "training interrupted: the model holds epoch %d and can be used and saved.",
+            state.epochs_done,
+        )
+    else:
+        logger.warning("training interrupted before its first epoch ended.")
 
 
 def _restore_best(stopper, state):

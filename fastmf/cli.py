@@ -439,6 +439,8 @@ def _train(args):
     from ._io import check_writable
     from .data import train_test_split
 
+    if args.blocks is not None and args.method != "blocked":
+        raise ValueError("--blocks needs --method blocked.")
     model = _model(
         args, method=args.method, dtype=args.dtype, patience=args.patience,
         n_blocks=args.blocks, adagrad=args.adagrad, biased=not args.no_bias,

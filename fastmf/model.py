@@ -511,7 +511,11 @@ class MatrixFactorization:
                 self.stopped_because_ = "interrupted"
             raise
         except BaseException:
-            self._clear_fit()
+            # A first fit that fails leaves the model unfitted; continued training
+            # (partial_fit, warm_start, fold_in) worked on copies and leaves the
+            # model as it was.
+            if previous_scale is None:
+                self._clear_fit()
             raise
         self._publish(state, seen, values, previous_scale, n_duplicates)
         self.stopped_because_ = stopped
@@ -544,16 +548,24 @@ class MatrixFactorization:
             self.n_duplicates_ = n_duplicates
 
     def _state(self):
-        """The fitted attributes as a training state to continue from."""
+        """The fitted attributes as a training state to continue from.
+
+        The arrays are copies: training works on them in place (and the blocked
+        method moves their rows), while the model's own attributes keep
+        answering ``predict`` from other threads until the new state is
+        published, and stay as they were when continued training fails.
+        """
         history = {key: list(column) for key, column in self.history_.items()}
         state = _training.TrainingState(
-            self.user_factors_, self.item_factors_, self.user_bias_, self.item_bias_,
-            self.global_mean_, self.user_ids_, self.item_ids_,
-            self.shuffle_state_.copy(), history,
+            self.user_factors_.copy(), self.item_factors_.copy(),
+            self.user_bias_.copy(), self.item_bias_.copy(), self.global_mean_,
+            self.user_ids_, self.item_ids_, self.shuffle_state_.copy(), history,
         )  # fmt: skip
         state.first_shuffle_state = self.first_shuffle_state_.copy()
-        state.Gu = getattr(self, "user_grad_sums_", None)
-        state.Gi = getattr(self, "item_grad_sums_", None)
+        for side in ("user", "item"):
+            sums = getattr(self, f"{side}_grad_sums_", None)
+            setattr(state, "Gu" if side == "user" else "Gi",
+                    None if sums is None else sums.copy())  # fmt: skip
         return state
 
     def _progress(self, row):

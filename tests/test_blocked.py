@@ -171,3 +171,35 @@ def test_training_renumbers_rows_and_puts_every_row_back(ratings):
              model.item_bias_)  # fmt: skip
     for old, new in zip(before, after, strict=True):
         np.testing.assert_allclose(new, old, rtol=0, atol=1e-6)
+
+
+def test_blocked_kernels_refuse_inconsistent_layouts():
+    n = 1000
+    users = np.zeros(n, dtype=np.int32)
+    items = np.zeros(n, dtype=np.int32)
+    values = np.ones(n, dtype=np.float32)
+    P, Q = np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32)
+    biases = np.zeros(3, np.float32), np.zeros(3, np.float32)
+    rates = np.float32(0.01), np.float32(0.01)
+    model = (np.float32(3), P, Q, *biases, *rates, True, False, K.FREEZE_NONE)
+
+    def epoch(ptr, diagonals):
+        return K.sgd_epoch_blocked(users, items, values, np.array(ptr, np.int64), 2,
+                                   np.array(diagonals, np.int64), 0, np.uint64(1),
+                                   *model)  # fmt: skip
+
+    with pytest.raises(ValueError, match="must not decrease"):
+        epoch([0, 10**9, 10**9, 10**9, n], [0, 1])
+    with pytest.raises(ValueError, match="permutation"):
+        epoch([0, 250, 500, 750, n], [0, 0])
+    with pytest.raises(ValueError, match="must not decrease"):
+        K.order_blocks_by_user(users[:4].copy(), items[:4].copy(), values[:4].copy(),
+                               np.array([0, 10**8, 4]), np.arange(3))  # fmt: skip
+    with pytest.raises(ValueError, match="user_rank"):
+        K.order_blocks_by_user(np.array([0, 5, 1, 0], np.int32), items[:4].copy(),
+                               values[:4].copy(), np.array([0, 2, 4]),
+                               np.arange(3))  # fmt: skip
+    with pytest.raises(ValueError, match="beyond"):
+        K.renumber(np.array([0, 1, 5], np.int32), np.array([2, 0, 1], np.int32))
+    with pytest.raises(ValueError, match="start"):
+        K.window_order(-5, 10, 4, np.uint64(1), 0)

@@ -46,6 +46,21 @@ def check_blocks(users, block_ptr, n_blocks):
         raise ValueError("block_ptr must have n_blocks * n_blocks + 1 entries")
     if block_ptr[0] != 0 or block_ptr[block_ptr.size - 1] != users.size:
         raise ValueError("block_ptr must start at 0 and end at the number of ratings")
+    for b in range(block_ptr.size - 1):
+        if block_ptr[b] > block_ptr[b + 1]:
+            raise ValueError("block_ptr must not decrease")
+
+
+@nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
+def check_diagonals(diagonals, n_blocks):
+    if diagonals.size != n_blocks:
+        raise ValueError("diagonals must hold one entry per diagonal")
+    seen = np.zeros(n_blocks, dtype=np.bool_)
+    for d in range(n_blocks):
+        shift = diagonals[d]
+        if shift < 0 or shift >= n_blocks or seen[shift]:
+            raise ValueError("diagonals must be a permutation of 0..n_blocks-1")
+        seen[shift] = True
 
 
 def _blocked_signatures(sums=False):
@@ -69,7 +84,7 @@ def _blocked_signatures(sums=False):
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
 def _window_map(seed, block, w, size, window):
     """``(a, mask, offset, flip)`` of window ``w`` of ``block`` (see
-    ``_window_index``)."""
+    ``_window_index``; ``flip`` is 0 in every mode so far)."""
     z = seed + _GOLDEN * (
         (np.uint64(block) << np.uint64(32)) + np.uint64(w) + np.uint64(1)
     )
@@ -167,6 +182,8 @@ def window_order(start, stop, window, seed, block):
     visiting order, for ``window`` and ``seed`` (see the module docstring)."""
     if window < -1 or (window > 0 and window & (window - 1) != 0):
         raise ValueError("window must be -1, 0 or a power of two")
+    if start < 0 or stop < start:
+        raise ValueError("need 0 <= start <= stop")
     out = np.empty(stop - start, dtype=np.int64)
     span = window if window > 0 else max(stop - start, 1)
     base = start
@@ -190,8 +207,7 @@ def _blocked(
     check_same_length(users, items, values)
     check_model(P, Q, bu, bi)
     check_blocks(users, block_ptr, n_blocks)
-    if diagonals.size != n_blocks:
-        raise ValueError("diagonals must hold one entry per diagonal")
+    check_diagonals(diagonals, n_blocks)
     if window < -1 or (window > 0 and window & (window - 1) != 0):
         raise ValueError("window must be -1, 0 or a power of two")
     rates = _rates(P, lr, biased, frozen)
@@ -325,6 +341,14 @@ def order_blocks_by_user(users, items, values, block_ptr, user_rank):
     user_rank : int64, shape (n_users,)
     """
     check_same_length(users, items, values)
+    if block_ptr.size < 1 or block_ptr[0] != 0 or block_ptr[-1] != users.size:
+        raise ValueError("block_ptr must start at 0 and end at the number of ratings")
+    for b in range(block_ptr.size - 1):
+        if block_ptr[b] > block_ptr[b + 1]:
+            raise ValueError("block_ptr must not decrease")
+    for t in range(users.size):
+        if users[t] < 0 or users[t] >= user_rank.size:
+            raise ValueError("every user index must be a row of user_rank")
     n = block_ptr.size - 1
     for b in nb.prange(n):
         start = block_ptr[b]
@@ -355,6 +379,9 @@ def renumber(index, new):
     new : int32, shape (n_rows,)
         The new number of every row.
     """
+    for t in range(index.size):
+        if index[t] >= new.size:
+            raise ValueError("an index is beyond the rows of new")
     for t in range(index.size):
         r = index[t]
         if r >= 0:
