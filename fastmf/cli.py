@@ -414,6 +414,12 @@ def _run_bench(args):
             surprise=not args.no_surprise,
             progress=progress,
         )
+        if args.no_surprise and args.libmf is None:
+            print(
+                "fastmf bench: no peer to race (Surprise left out and no --libmf); "
+                "only fastmf's rows are shown.",
+                file=sys.stderr,
+            )
         for skipped in result["peers"]["skipped"]:
             print(f"fastmf bench: {skipped['reason']}", file=sys.stderr)
     result["data"] = {
@@ -441,6 +447,8 @@ def _train(args):
 
     if args.blocks is not None and args.method != "blocked":
         raise ValueError("--blocks needs --method blocked.")
+    if args.blocks is not None and not 1 <= args.blocks <= 255:
+        raise ValueError(f"--blocks must be between 1 and 255; got {args.blocks}.")
     model = _model(
         args, method=args.method, dtype=args.dtype, patience=args.patience,
         n_blocks=args.blocks, adagrad=args.adagrad, biased=not args.no_bias,

@@ -259,3 +259,11 @@ def test_train_passes_blocked_adagrad_and_no_bias_options(ratings_csv, tmp_path)
     assert (model.method, model.n_blocks, model.adagrad) == ("blocked", 3, True)
     assert model.biased is False and model.global_mean_ == 0.0
     assert not np.any(model.user_bias_) and np.all(model.user_grad_sums_ >= 1)
+
+
+def test_train_names_the_blocks_flag_in_its_errors(ratings_csv, capsys):
+    path, _ = ratings_csv
+    assert main(["train", str(path), "--method", "blocked", "--blocks", "0"]) == 1
+    assert "--blocks must be between 1 and 255; got 0" in capsys.readouterr().err
+    assert main(["train", str(path), "--blocks", "4"]) == 1
+    assert "--blocks needs --method blocked" in capsys.readouterr().err
