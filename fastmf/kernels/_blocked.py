@@ -41,14 +41,20 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
-def check_blocks(users, block_ptr, n_blocks):
-    if n_blocks < 1 or block_ptr.size != n_blocks * n_blocks + 1:
-        raise ValueError("block_ptr must have n_blocks * n_blocks + 1 entries")
-    if block_ptr[0] != 0 or block_ptr[block_ptr.size - 1] != users.size:
+def check_block_ptr(users, block_ptr):
+    """Block boundaries: from 0 to the number of ratings, never decreasing."""
+    if block_ptr.size < 1 or block_ptr[0] != 0 or block_ptr[-1] != users.size:
         raise ValueError("block_ptr must start at 0 and end at the number of ratings")
     for b in range(block_ptr.size - 1):
         if block_ptr[b] > block_ptr[b + 1]:
             raise ValueError("block_ptr must not decrease")
+
+
+@nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
+def check_blocks(users, block_ptr, n_blocks):
+    if n_blocks < 1 or block_ptr.size != n_blocks * n_blocks + 1:
+        raise ValueError("block_ptr must have n_blocks * n_blocks + 1 entries")
+    check_block_ptr(users, block_ptr)
 
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
@@ -341,11 +347,7 @@ def order_blocks_by_user(users, items, values, block_ptr, user_rank):
     user_rank : int64, shape (n_users,)
     """
     check_same_length(users, items, values)
-    if block_ptr.size < 1 or block_ptr[0] != 0 or block_ptr[-1] != users.size:
-        raise ValueError("block_ptr must start at 0 and end at the number of ratings")
-    for b in range(block_ptr.size - 1):
-        if block_ptr[b] > block_ptr[b + 1]:
-            raise ValueError("block_ptr must not decrease")
+    check_block_ptr(users, block_ptr)
     for t in range(users.size):
         if users[t] < 0 or users[t] >= user_rank.size:
             raise ValueError("every user index must be a row of user_rank")
