@@ -286,15 +286,16 @@ def sgd_epoch_blocked_adagrad(
     )  # fmt: skip
 
 
-def _shuffle_blocks_signatures():
+def _layout_signatures(last):
+    """``void(users, items, values, block_ptr, last)`` for both value dtypes."""
     index = nb.int32[::1]
     return [
-        nb.void(index, index, real[::1], nb.int64[::1], nb.uint64[::1])
+        nb.void(index, index, real[::1], nb.int64[::1], last)
         for real in (nb.float32, nb.float64)
     ]
 
 
-@nb.njit(_shuffle_blocks_signatures(), parallel=True, cache=CACHE, nogil=NOGIL)
+@nb.njit(_layout_signatures(nb.uint64[::1]), parallel=True, cache=CACHE, nogil=NOGIL)
 def shuffle_blocks(users, items, values, block_ptr, state):
     """Shuffle the ratings within each block, in place and in parallel.
 
@@ -320,15 +321,7 @@ def shuffle_blocks(users, items, values, block_ptr, state):
         _shuffle_span(users, items, values, block_ptr[b], block_ptr[b + 1], block_state)
 
 
-def _order_signatures():
-    index = nb.int32[::1]
-    return [
-        nb.void(index, index, real[::1], nb.int64[::1], nb.int64[::1])
-        for real in (nb.float32, nb.float64)
-    ]
-
-
-@nb.njit(_order_signatures(), parallel=True, cache=CACHE, nogil=NOGIL)
+@nb.njit(_layout_signatures(nb.int64[::1]), parallel=True, cache=CACHE, nogil=NOGIL)
 def order_blocks_by_user(users, items, values, block_ptr, user_rank):
     """Sort the ratings of every block by the rank of their user, in place.
 

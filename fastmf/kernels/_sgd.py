@@ -77,7 +77,14 @@ def sgd_update(u, i, r, mu, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
     for f in range(k):
         dot += P[u, f] * Q[i, f]
     e = r - (mu + bu[u] + bi[i] + dot)
+    _step(u, i, e, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi)
+    return e
 
+
+@nb.njit(inline="always", fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+def _step(u, i, e, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
+    """Move the biases and both rows by the error ``e`` at the given rates (the
+    second half of :func:`sgd_update` and :func:`adagrad_update`)."""
     bu[u] += lr_bu * (e - reg * bu[u])
     bi[i] += lr_bi * (e - reg * bi[i])
 
@@ -86,12 +93,11 @@ def sgd_update(u, i, r, mu, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
     step_i = lr_i * e
     decay_u = one - lr_u * reg
     decay_i = one - lr_i * reg
-    for f in range(k):
+    for f in range(P.shape[1]):
         p = P[u, f]
         q = Q[i, f]
         P[u, f] = decay_u * p + step_u * q
         Q[i, f] = decay_i * q + step_i * p
-    return e
 
 
 @nb.njit(inline="always", fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
@@ -129,20 +135,8 @@ def adagrad_update(
     one = P.dtype.type(1)
     scale_u = one / np.sqrt(Gu[u])
     scale_i = one / np.sqrt(Gi[i])
-    bu[u] += lr_bu * scale_u * (e - reg * bu[u])
-    bi[i] += lr_bi * scale_i * (e - reg * bi[i])
-
-    a_u = lr_u * scale_u
-    a_i = lr_i * scale_i
-    step_u = a_u * e
-    step_i = a_i * e
-    decay_u = one - a_u * reg
-    decay_i = one - a_i * reg
-    for f in range(k):
-        p = P[u, f]
-        q = Q[i, f]
-        P[u, f] = decay_u * p + step_u * q
-        Q[i, f] = decay_i * q + step_i * p
+    _step(u, i, e, P, Q, bu, bi, reg, lr_u * scale_u, lr_i * scale_i,
+          lr_bu * scale_u, lr_bi * scale_i)  # fmt: skip
 
     cross = (e + e) * reg * dot
     reg2 = reg * reg
