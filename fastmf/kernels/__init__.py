@@ -17,7 +17,6 @@ from ._blocked import (  # noqa: E402
     renumber,
     sgd_epoch_blocked,
     sgd_epoch_blocked_adagrad,
-    shuffle_blocks,
     window_order,
 )
 from ._layout import count_repeated_pairs, count_rows, group_by_row, order_by_block  # noqa: E402, F401
@@ -70,7 +69,6 @@ __all__ = [
     "sgd_epoch_hogwild",
     "sgd_epoch_hogwild_adagrad",
     "sgd_update",
-    "shuffle_blocks",
     "shuffle_inplace",
     "shuffle_ratings",
     "shuffle_ratings_chunks",

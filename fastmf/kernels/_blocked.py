@@ -30,9 +30,8 @@ import numba as nb
 import numpy as np
 
 from .._config import CACHE, FASTMATH, NOGIL, PREFETCH_DISTANCE
-from ._checks import check_model, check_same_length, check_state
+from ._checks import check_model, check_same_length
 from ._prefetch import prefetch_row
-from ._random import _shuffle_span, splitmix64_next
 from ._sgd import _pass, _rates, adagrad_update, check_sums, no_sums, sgd_update
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -89,8 +88,8 @@ def _blocked_signatures(sums=False):
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
 def _window_map(seed, block, w, size, window):
-    """``(a, mask, offset, flip)`` of window ``w`` of ``block`` (see
-    ``_window_index``; ``flip`` is 0 in every mode so far)."""
+    """``(a, mask, offset)`` of window ``w`` of ``block`` (see
+    ``_window_index``)."""
     z = seed + _GOLDEN * (
         (np.uint64(block) << np.uint64(32)) + np.uint64(w) + np.uint64(1)
     )
@@ -100,7 +99,6 @@ def _window_map(seed, block, w, size, window):
     a = np.int64(1)
     mask = np.int64(-1)
     offset = np.int64(0)
-    flip = np.int64(0)  # kept for a reversed visit; no mode uses it yet
     if window == 0:  # the whole block, rotated
         offset = np.int64((z >> np.uint64(32)) % np.uint64(size))
     elif window > 0:  # an affine map of a full window, a rotation of the tail
@@ -108,17 +106,16 @@ def _window_map(seed, block, w, size, window):
         if size == window:
             a = np.int64(z & np.uint64(window - 1)) | 1
             mask = window - 1
-    return a, mask, offset, flip
+    return a, mask, offset
 
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
-def _window_index(j, a, mask, offset, flip, size):
+def _window_index(j, a, mask, offset, size):
     """Position ``j`` of a window of ``size`` visits stored rating
-    ``((a j) & mask) + offset`` (less ``size`` when that reaches ``size``),
-    counted from the window's end when ``flip`` is 1. Branch-free."""
+    ``((a j) & mask) + offset``, less ``size`` when that reaches ``size``.
+    Branch-free."""
     x = ((a * j) & mask) + offset
-    x -= size * (x >= size)
-    return x + flip * (size - 1 - x - x)
+    return x - size * (x >= size)
 
 
 @nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
@@ -146,16 +143,16 @@ def _block_pass(users, items, values, start, stop, window, seed, block, mu, P, Q
     w = 0
     while base < stop:
         size = min(span, stop - base)
-        a, mask, offset, flip = _window_map(seed, block, w, size, window)
+        a, mask, offset = _window_map(seed, block, w, size, window)
         # Two copies of the loop, so that neither has a branch around its array
         # accesses (see ``sgd_update``).
         if Gu.size > 0:
             for j in range(size):
                 ahead = base + _window_index(min(j + distance, size - 1), a, mask,
-                                             offset, flip, size)  # fmt: skip
+                                             offset, size)  # fmt: skip
                 prefetch_row(P, users[ahead])
                 prefetch_row(Q, items[ahead])
-                t = base + _window_index(j, a, mask, offset, flip, size)
+                t = base + _window_index(j, a, mask, offset, size)
                 e = adagrad_update(
                     users[t], items[t], values[t], mu, P, Q, bu, bi, Gu, Gi, reg,
                     lr_u, lr_i, lr_bu, lr_bi, on_u, on_i,
@@ -164,10 +161,10 @@ def _block_pass(users, items, values, start, stop, window, seed, block, mu, P, Q
         else:
             for j in range(size):
                 ahead = base + _window_index(min(j + distance, size - 1), a, mask,
-                                             offset, flip, size)  # fmt: skip
+                                             offset, size)  # fmt: skip
                 prefetch_row(P, users[ahead])
                 prefetch_row(Q, items[ahead])
-                t = base + _window_index(j, a, mask, offset, flip, size)
+                t = base + _window_index(j, a, mask, offset, size)
                 e = sgd_update(
                     users[t], items[t], values[t], mu, P, Q, bu, bi, reg,
                     lr_u, lr_i, lr_bu, lr_bi,
@@ -196,9 +193,9 @@ def window_order(start, stop, window, seed, block):
     w = 0
     while base < stop:
         size = min(span, stop - base)
-        a, mask, offset, flip = _window_map(seed, block, w, size, window)
+        a, mask, offset = _window_map(seed, block, w, size, window)
         for j in range(size):
-            position = _window_index(j, a, mask, offset, flip, size)
+            position = _window_index(j, a, mask, offset, size)
             out[base - start + j] = base + position
         base += size
         w += 1
@@ -293,32 +290,6 @@ def _layout_signatures(last):
         nb.void(index, index, real[::1], nb.int64[::1], last)
         for real in (nb.float32, nb.float64)
     ]
-
-
-@nb.njit(_layout_signatures(nb.uint64[::1]), parallel=True, cache=CACHE, nogil=NOGIL)
-def shuffle_blocks(users, items, values, block_ptr, state):
-    """Shuffle the ratings within each block, in place and in parallel.
-
-    Every block draws from its own generator, seeded from ``state`` in block
-    order, so the result depends on ``state`` and the layout only.
-
-    Parameters
-    ----------
-    users, items : int32; values : float32 or float64
-        Ratings stored block by block; updated in place.
-    block_ptr : int64, shape (n_blocks_total + 1,)
-    state : uint64, shape (1,), updated in place
-    """
-    check_same_length(users, items, values)
-    check_state(state, users.size)
-    n = block_ptr.size - 1
-    seeds = np.empty(n, dtype=np.uint64)
-    for b in range(n):
-        seeds[b] = splitmix64_next(state)
-    for b in nb.prange(n):
-        block_state = np.empty(1, dtype=np.uint64)
-        block_state[0] = seeds[b]
-        _shuffle_span(users, items, values, block_ptr[b], block_ptr[b + 1], block_state)
 
 
 @nb.njit(_layout_signatures(nb.int64[::1]), parallel=True, cache=CACHE, nogil=NOGIL)
