@@ -21,6 +21,7 @@ from ._config import PREFETCH_MIN_BYTES
 from ._threads import parallel_section
 from .data import IdMap
 from .exceptions import DivergenceError
+from .kernels._predict import all_finite
 
 logger = logging.getLogger("fastmf")
 
@@ -198,8 +199,7 @@ def run_epochs(state, arrays, valid, params, n_epochs, *, callbacks=(), progress
         if params["method"] == "blocked":
             renumbering = _Renumbering(state)
             valid = renumbering.apply(state, arrays, valid)
-            params, arrays = _blocked_layout(state, arrays, params)
-            _group_by_user(state, arrays, params)
+            params = _blocked_layout(state, arrays, params)
             params["epoch_seed"] = np.zeros(1, dtype=np.uint64)
         try:
             return _epochs(state, arrays, valid, params, n_epochs, callbacks,
@@ -374,7 +374,8 @@ def _sgd_pass(state, users, items, values, scalars, flags, params):
     # The diagonals' order and the window orders change every epoch with the
     # shuffle generator (and stay put without shuffling); they depend on the
     # seed alone.
-    diagonals = np.random.default_rng(int(state.shuffle_state[0])).permutation(n_blocks)
+    diagonals = np.arange(n_blocks, dtype=np.int64)
+    kernels.shuffle_inplace(diagonals, state.shuffle_state ^ _DIAGONAL_STREAM)
     window = 0 if params["shuffle"] else -1  # see fastmf.kernels.sgd_epoch_blocked
     seed = np.uint64(params["epoch_seed"][0])
     return kernel(
@@ -382,6 +383,14 @@ def _sgd_pass(state, users, items, values, scalars, flags, params):
         *scalars, *flags,
     )  # fmt: skip
 
+
+#: Mixed into the shuffle state to draw each epoch's order of diagonals, so that
+#: it is not the next draw of the shuffle generator itself.
+_DIAGONAL_STREAM = np.uint64(0xD1A6_0A15)
+
+#: Largest number of ratings whose blocked layout is built through a copy (at
+#: most 16 bytes per rating more, 4 MiB) instead of in place.
+SMALL_LAYOUT_RATINGS = 1 << 18
 
 #: Factor bytes of one block's users and items that should fit in a core's cache.
 BLOCK_BYTES = 1 << 20
@@ -404,32 +413,8 @@ def n_blocks_for(n_users, n_items, n_factors, itemsize):
 
 
 def _blocked_layout(state, arrays, params):
-    """Reorder the ratings block by block, in place; returns the params with the
-    layout and the arrays (the same ones).
-
-    The order is that of a stable sort by block, reached without a permutation
-    array or copies (see ``kernels.order_by_block``): no memory per rating in
-    the usual case, at most 4 bytes, instead of 20.
-    """
-    users, items, values = arrays
-    n_blocks = params["n_blocks"] or n_blocks_for(
-        state.P.shape[0], state.Q.shape[0], state.P.shape[1], state.P.itemsize
-    )
-    # Groups are contiguous ranges of rows: the rows were renumbered by a seeded
-    # random permutation first (``_Renumbering``), so popular ids spread over the
-    # groups and a warm start rebuilds the same layout.
-    user_group = np.arange(state.P.shape[0]) * n_blocks // state.P.shape[0]
-    item_group = np.arange(state.Q.shape[0]) * n_blocks // state.Q.shape[0]
-    block_ptr = np.empty(n_blocks * n_blocks + 1, dtype=np.int64)
-    kernels.order_by_block(
-        users, items, values, user_group.astype(np.int64, copy=False),
-        item_group.astype(np.int64, copy=False), n_blocks, block_ptr,
-    )  # fmt: skip
-    return dict(params, layout=(block_ptr, n_blocks)), arrays
-
-
-def _group_by_user(state, arrays, params):
-    """Sort every block by user, in place.
+    """Store the ratings block by block and every block user by user, in place;
+    returns the params with the layout.
 
     A block visited user by user reads its users' factor rows in memory order
     and each of them once for all of that user's ratings in the block (about
@@ -444,13 +429,34 @@ def _group_by_user(state, arrays, params):
     10M ratings. Users are visited in row order, which after the renumbering is
     a random order of their ids drawn from the model's seed (so a warm start
     rebuilds it).
+
+    Up to ``SMALL_LAYOUT_RATINGS`` ratings the order comes from two counting
+    sorts through a copy (``kernels.order_by_block_and_user``); above, from a
+    stable sort by block done in place, without a permutation array or copies
+    (``kernels.order_by_block``: no memory per rating in the usual case, at most
+    4 bytes, instead of 20), followed by a counting sort of each block
+    (``kernels.order_blocks_by_user``). Both give the same order.
     """
     users, items, values = arrays
-    block_ptr, _ = params["layout"]
-    # Users in row order: after the renumbering, a block's users are a
-    # contiguous range of rows, read front to back.
-    user_rank = np.arange(state.P.shape[0], dtype=np.int64)
-    kernels.order_blocks_by_user(users, items, values, block_ptr, user_rank)
+    n_blocks = params["n_blocks"] or n_blocks_for(
+        state.P.shape[0], state.Q.shape[0], state.P.shape[1], state.P.itemsize
+    )
+    # Groups are contiguous ranges of rows: the rows were renumbered by a seeded
+    # random permutation first (``_Renumbering``), so popular ids spread over the
+    # groups and a warm start rebuilds the same layout.
+    user_group = np.arange(state.P.shape[0]) * n_blocks // state.P.shape[0]
+    item_group = np.arange(state.Q.shape[0]) * n_blocks // state.Q.shape[0]
+    block_ptr = np.empty(n_blocks * n_blocks + 1, dtype=np.int64)
+    layout = (users, items, values, user_group, item_group, n_blocks, block_ptr)
+    if users.size <= SMALL_LAYOUT_RATINGS:
+        kernels.order_by_block_and_user(*layout)
+    else:
+        kernels.order_by_block(*layout)
+        # After the renumbering, a block's users are a contiguous range of rows,
+        # read front to back.
+        user_rank = np.arange(state.P.shape[0], dtype=np.int64)
+        kernels.order_blocks_by_user(users, items, values, block_ptr, user_rank)
+    return dict(params, layout=(block_ptr, n_blocks))
 
 
 def _record(state, epoch, arrays, valid, passed, params):
@@ -464,7 +470,7 @@ def _record(state, epoch, arrays, valid, passed, params):
         finite = math.isfinite(train_sse)
     else:  # "online": the errors the pass saw, each before its own update
         train_sse = sse
-        finite = all(np.isfinite(a).all() for a in model[1:])
+        finite = all(all_finite(a.reshape(-1)) for a in model[1:])
     if not (math.isfinite(sse) and finite):
         raise _divergence(epoch, params["lr"], values)
     seconds = end - start
@@ -540,7 +546,7 @@ def _shuffle(users, items, values, state, epoch, params):
     shuffle of 10M ratings costs about half a Hogwild epoch at k = 32 and cannot be
     spread over threads. Blocked: no rating moves; the epoch draws the seed from
     which the kernel visits every window of a block in a new order (see
-    ``_group_by_user``).
+    ``_blocked_layout``).
     """
     if params["method"] == "blocked":  # nothing moves: the epoch gets a new seed
         params["epoch_seed"][0] = kernels.splitmix64_next(state)

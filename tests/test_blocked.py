@@ -108,7 +108,8 @@ def test_blocks_of_one_diagonal_share_no_user_and_no_item(ratings):
     # The layout reorders the arrays in place: give it copies, not the fixture's.
     arrays = (ratings.users.copy(), ratings.items.copy(),
               ratings.values.astype(np.float32))  # fmt: skip
-    params, (users, items, _) = _blocked_layout(state, arrays, params)
+    params = _blocked_layout(state, arrays, params)
+    users, items, _ = arrays
     ptr, n_blocks = params["layout"]
     assert ptr[-1] == ratings.n_ratings
     for shift in range(n_blocks):
@@ -120,6 +121,9 @@ def test_blocks_of_one_diagonal_share_no_user_and_no_item(ratings):
             assert not block_users & seen_users and not block_items & seen_items
             seen_users |= block_users
             seen_items |= block_items
+    # Within a block, users come in row order.
+    for block in range(n_blocks * n_blocks):
+        assert np.all(np.diff(users[ptr[block] : ptr[block + 1]]) >= 0)
     # Every rating is in exactly one block: the multiset of pairs is unchanged.
     before = sorted(zip(ratings.users.tolist(), ratings.items.tolist(), strict=True))
     after = sorted(zip(users.tolist(), items.tolist(), strict=True))
@@ -203,3 +207,15 @@ def test_blocked_kernels_refuse_inconsistent_layouts():
         K.renumber(np.array([0, 1, 5], np.int32), np.array([2, 0, 1], np.int32))
     with pytest.raises(ValueError, match="start"):
         K.window_order(-5, 10, 4, np.uint64(1), 0)
+
+
+def test_both_ways_of_building_the_layout_train_the_same(ratings, monkeypatch):
+    # Small data sets get their layout through a copy, large ones in place: the
+    # two must store the ratings in the same order, so the same factors follow.
+    from fastmf import _training
+
+    small = _fit(ratings)
+    monkeypatch.setattr(_training, "SMALL_LAYOUT_RATINGS", 0)
+    large = _fit(ratings)
+    np.testing.assert_array_equal(small.user_factors_, large.user_factors_)
+    np.testing.assert_array_equal(small.item_factors_, large.item_factors_)

@@ -19,7 +19,13 @@ from ._blocked import (  # noqa: E402
     sgd_epoch_blocked_adagrad,
     window_order,
 )
-from ._layout import count_repeated_pairs, count_rows, group_by_row, order_by_block  # noqa: E402, F401
+from ._layout import (  # noqa: E402, F401
+    count_repeated_pairs,
+    count_rows,
+    group_by_row,
+    order_by_block,
+    order_by_block_and_user,
+)
 from ._parse import parse_delimited  # noqa: E402
 from ._predict import error_sum, predict_pairs, squared_error_sum  # noqa: E402
 from ._prefetch import prefetch_row  # noqa: E402

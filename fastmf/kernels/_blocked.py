@@ -292,6 +292,39 @@ def _layout_signatures(last):
     ]
 
 
+@nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
+def _sort_block_by_user(users, items, values, start, stop, user_rank):
+    """Stable counting sort of ratings ``start:stop`` by the rank of their user.
+
+    The counts span only the ranks present in the block (a contiguous range of
+    rows after the blocked method's renumbering), so the work is linear in the
+    block and in that range.
+    """
+    if stop - start < 2:
+        return
+    low = user_rank[users[start]]
+    high = low
+    for t in range(start + 1, stop):
+        rank = user_rank[users[t]]
+        low = min(low, rank)
+        high = max(high, rank)
+    place = np.zeros(high - low + 2, dtype=np.int64)
+    for t in range(start, stop):
+        place[user_rank[users[t]] - low + 1] += 1
+    for r in range(1, place.size):
+        place[r] += place[r - 1]
+    u = users[start:stop].copy()
+    it = items[start:stop].copy()
+    v = values[start:stop].copy()
+    for t in range(stop - start):
+        r = user_rank[u[t]] - low
+        q = start + place[r]
+        place[r] += 1
+        users[q] = u[t]
+        items[q] = it[t]
+        values[q] = v[t]
+
+
 @nb.njit(_layout_signatures(nb.int64[::1]), parallel=True, cache=CACHE, nogil=NOGIL)
 def order_blocks_by_user(users, items, values, block_ptr, user_rank):
     """Sort the ratings of every block by the rank of their user, in place.
@@ -315,23 +348,13 @@ def order_blocks_by_user(users, items, values, block_ptr, user_rank):
     for t in range(users.size):
         if users[t] < 0 or users[t] >= user_rank.size:
             raise ValueError("every user index must be a row of user_rank")
+    for r in range(user_rank.size):
+        if user_rank[r] < 0 or user_rank[r] >= user_rank.size:
+            raise ValueError("user_rank must hold ranks in [0, n_users)")
     n = block_ptr.size - 1
     for b in nb.prange(n):
-        start = block_ptr[b]
-        stop = block_ptr[b + 1]
-        if stop - start < 2:
-            continue
-        keys = np.empty(stop - start, dtype=np.int64)
-        for t in range(start, stop):
-            keys[t - start] = user_rank[users[t]]
-        order = np.argsort(keys, kind="mergesort")
-        u = users[start:stop].copy()
-        it = items[start:stop].copy()
-        r = values[start:stop].copy()
-        for t in range(stop - start):
-            users[start + t] = u[order[t]]
-            items[start + t] = it[order[t]]
-            values[start + t] = r[order[t]]
+        _sort_block_by_user(users, items, values, block_ptr[b], block_ptr[b + 1],
+                            user_rank)  # fmt: skip
 
 
 @nb.njit(nb.void(nb.int32[::1], nb.int32[::1]), cache=CACHE, nogil=NOGIL)

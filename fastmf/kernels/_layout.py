@@ -311,3 +311,61 @@ def order_by_block(users, items, values, user_group, item_group, n_blocks, block
         _place(*args, np.empty(0, dtype=np.uint32), *groups, low_bits)
     else:
         _place(*args, np.empty(users.size, dtype=np.uint32), *groups, 0)
+
+
+@nb.njit(_order_signatures(), cache=CACHE, nogil=NOGIL)
+def order_by_block_and_user(
+    users, items, values, user_group, item_group, n_blocks, block_ptr
+):  # fmt: skip
+    """Reorder the ratings block by block and, within a block, by user; fill
+    ``block_ptr``.
+
+    The result is that of :func:`order_by_block` followed by
+    ``order_blocks_by_user`` with every user ranked by its row number: a stable
+    sort by (block, user). Two counting sorts through a copy of the ratings (by
+    user, then by block), so it needs 8 bytes plus the value size per rating
+    more than :func:`order_by_block`, and runs several times faster: the choice
+    for small data sets, where setup weighs against a short fit.
+
+    Parameters
+    ----------
+    As :func:`order_by_block`.
+    """
+    check_same_length(users, items, values)
+    n_total = n_blocks * n_blocks
+    if n_blocks < 1 or n_blocks > 256 or block_ptr.size != n_total + 1:
+        raise ValueError(
+            "n_blocks must be 1 to 256 and block_ptr have n_blocks² + 1 entries"
+        )
+    user_group8 = _small_groups(user_group, n_blocks)
+    item_group8 = _small_groups(item_group, n_blocks)
+    n_users, n_items = user_group.size, item_group.size
+    n = users.size
+    by_user = np.zeros(n_users + 1, dtype=np.int64)
+    counts = np.zeros(n_total, dtype=np.int64)
+    for j in range(n):
+        u = users[j]
+        i = items[j]
+        if u < 0 or u >= n_users or i < 0 or i >= n_items:
+            raise ValueError("a user or item index has no group")
+        by_user[u + 1] += 1
+        counts[np.int64(user_group8[u]) * n_blocks + item_group8[i]] += 1
+    for u in range(n_users):
+        by_user[u + 1] += by_user[u]
+    block_ptr[0] = 0
+    for b in range(n_total):
+        block_ptr[b + 1] = block_ptr[b] + counts[b]
+    u_copy = np.empty(n, dtype=users.dtype)
+    i_copy = np.empty(n, dtype=items.dtype)
+    v_copy = np.empty(n, dtype=values.dtype)
+    for j in range(n):  # by user, into the copy
+        q = by_user[users[j]]
+        by_user[users[j]] = q + 1
+        u_copy[q], i_copy[q], v_copy[q] = users[j], items[j], values[j]
+    cursor = block_ptr[:n_total].copy()
+    for j in range(n):  # by block, back into the arrays: users stay in order
+        u = u_copy[j]
+        b = np.int64(user_group8[u]) * n_blocks + item_group8[i_copy[j]]
+        q = cursor[b]
+        cursor[b] = q + 1
+        users[q], items[q], values[q] = u, i_copy[j], v_copy[j]

@@ -155,3 +155,23 @@ def error_sum(y_true, y_pred, squared):
     for b in range(n_blocks):
         total += partial[b]
     return total
+
+
+@nb.njit(
+    [nb.boolean(real[::1]) for real in (nb.float32, nb.float64)],
+    fastmath=FASTMATH,
+    cache=CACHE,
+    nogil=NOGIL,
+)
+def all_finite(x):
+    """Whether every element of ``x`` is finite.
+
+    Sums ``x * 0``: 0 for a finite element, NaN for an infinite or NaN one. The
+    loop has no exit, so it vectorises (about ten times as fast as
+    ``np.isfinite(x).all()``, with no temporary array); the fast-math flags
+    leave out the no-NaN and no-infinity assumptions that would fold it away.
+    """
+    total = x.dtype.type(0)
+    for j in range(x.size):
+        total += x[j] * x.dtype.type(0)
+    return total == 0

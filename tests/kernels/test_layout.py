@@ -109,3 +109,50 @@ def test_order_by_block_refuses_bad_groups_and_indices(rng):
         K.order_by_block(users, items, values, groups[:5], groups, 2, ptr)
     with pytest.raises(ValueError, match="block_ptr"):
         K.order_by_block(users, items, values, groups, groups, 2, ptr[:4])
+
+
+@pytest.mark.parametrize(
+    "n, n_users, n_items, n_blocks",
+    [(0, 3, 3, 1), (1, 1, 1, 1), (5000, 50, 40, 3), (20_000, 300, 200, 7),
+     (30_000, 100, 100, 2)],
+)  # fmt: skip
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_order_by_block_and_user_is_a_stable_sort_by_block_then_user(
+    rng, n, n_users, n_items, n_blocks, dtype
+):  # fmt: skip
+    users, items, values = _ratings(rng, n, n_users, n_items, dtype)
+    # Groups are contiguous ranges of rows, as training makes them.
+    user_group = np.arange(n_users) * n_blocks // n_users
+    item_group = np.arange(n_items) * n_blocks // n_items
+    block = user_group[users] * n_blocks + item_group[items]
+    order = np.lexsort((users, block))  # stable: ties keep their order
+    block_ptr = np.empty(n_blocks * n_blocks + 1, dtype=np.int64)
+    # The in-place path that large data sets take gives the same order.
+    in_place = [a.copy() for a in (users, items, values)]
+    in_place_ptr = np.empty_like(block_ptr)
+    K.order_by_block(*in_place, user_group, item_group, n_blocks, in_place_ptr)
+    K.order_blocks_by_user(*in_place, in_place_ptr, np.arange(n_users))
+    expected = [a[order] for a in (users, items, values)]
+
+    K.order_by_block_and_user(
+        users, items, values, user_group, item_group, n_blocks, block_ptr
+    )
+    for got, want, other in zip((users, items, values), expected, in_place,
+                                strict=True):  # fmt: skip
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(other, want)
+    counts = np.bincount(block, minlength=n_blocks * n_blocks)
+    np.testing.assert_array_equal(block_ptr, np.r_[0, np.cumsum(counts)])
+    np.testing.assert_array_equal(in_place_ptr, block_ptr)
+
+
+def test_order_by_block_and_user_refuses_bad_groups_and_indices(rng):
+    users, items, values = _ratings(rng, 100, 10, 10)
+    groups = np.zeros(10, dtype=np.int64)
+    ptr = np.empty(5, dtype=np.int64)
+    with pytest.raises(ValueError, match="groups"):
+        K.order_by_block_and_user(users, items, values, groups + 2, groups, 2, ptr)
+    with pytest.raises(ValueError, match="no group"):
+        K.order_by_block_and_user(users, items, values, groups[:5], groups, 2, ptr)
+    with pytest.raises(ValueError, match="block_ptr"):
+        K.order_by_block_and_user(users, items, values, groups, groups, 2, ptr[:4])
