@@ -56,4 +56,3 @@ def prefetch_row(M, row):
     start = row * k
     for f in range(0, k, _CACHE_LINE // M.itemsize):
         _prefetch_element(M, start + f)
-    # _prefetch_element(M, start + k - 1)
