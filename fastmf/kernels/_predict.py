@@ -167,9 +167,10 @@ def all_finite(x):
     """Whether every element of ``x`` is finite.
 
     Sums ``x * 0``: 0 for a finite element, NaN for an infinite or NaN one. The
-    loop has no exit, so it vectorises (about ten times as fast as
-    ``np.isfinite(x).all()``, with no temporary array); the fast-math flags
-    leave out the no-NaN and no-infinity assumptions that would fold it away.
+    loop has no exit, so it vectorises, and it needs no temporary array: 1.5 to
+    2.4 times as fast as ``np.isfinite(x).all()`` on factor matrices of 0.4 to
+    25 MB. The fast-math flags leave out the no-NaN and no-infinity
+    assumptions that would fold it away.
     """
     total = x.dtype.type(0)
     for j in range(x.size):
