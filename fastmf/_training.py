@@ -21,7 +21,6 @@ from ._config import PREFETCH_MIN_BYTES
 from ._threads import parallel_section
 from .data import IdMap
 from .exceptions import DivergenceError
-from .kernels._predict import all_finite
 
 logger = logging.getLogger("fastmf")
 
@@ -444,8 +443,9 @@ def _blocked_layout(state, arrays, params):
     # Groups are contiguous ranges of rows: the rows were renumbered by a seeded
     # random permutation first (``_Renumbering``), so popular ids spread over the
     # groups and a warm start rebuilds the same layout.
-    user_group = np.arange(state.P.shape[0]) * n_blocks // state.P.shape[0]
-    item_group = np.arange(state.Q.shape[0]) * n_blocks // state.Q.shape[0]
+    n_users, n_items = state.P.shape[0], state.Q.shape[0]
+    user_group = np.arange(n_users, dtype=np.int64) * n_blocks // n_users
+    item_group = np.arange(n_items, dtype=np.int64) * n_blocks // n_items
     block_ptr = np.empty(n_blocks * n_blocks + 1, dtype=np.int64)
     layout = (users, items, values, user_group, item_group, n_blocks, block_ptr)
     if users.size <= SMALL_LAYOUT_RATINGS:
@@ -454,7 +454,7 @@ def _blocked_layout(state, arrays, params):
         kernels.order_by_block(*layout)
         # After the renumbering, a block's users are a contiguous range of rows,
         # read front to back.
-        user_rank = np.arange(state.P.shape[0], dtype=np.int64)
+        user_rank = np.arange(n_users, dtype=np.int64)
         kernels.order_blocks_by_user(users, items, values, block_ptr, user_rank)
     return dict(params, layout=(block_ptr, n_blocks))
 
@@ -470,7 +470,7 @@ def _record(state, epoch, arrays, valid, passed, params):
         finite = math.isfinite(train_sse)
     else:  # "online": the errors the pass saw, each before its own update
         train_sse = sse
-        finite = all(all_finite(a.reshape(-1)) for a in model[1:])
+        finite = all(kernels.all_finite(a.reshape(-1)) for a in model[1:])
     if not (math.isfinite(sse) and finite):
         raise _divergence(epoch, params["lr"], values)
     seconds = end - start

@@ -251,6 +251,19 @@ def test_fastmf_rows_are_scored_by_the_same_rule(split):
         assert row["test_rmse"] == pytest.approx(expected_rmse, rel=1e-12)
 
 
+def test_fastmf_rows_skip_the_training_rmse_pass_unless_asked(split):
+    # The peers score no training set after each epoch, so fastmf's rows report
+    # the online RMSE by default; model_params can ask for the exact pass.
+    train, test = split
+    race = dict(**SETTINGS, n_threads=1, repeats=1, surprise=False, seed=3,
+                methods=("blocked",))  # fmt: skip
+    for params, wanted in ((None, "online"), ({"train_rmse": "exact"}, "exact")):
+        section = run_peers(train, test, model_params=params, **race)
+        for row in section["rows"]:
+            assert row["train_rmse"] == wanted
+            assert ("training-RMSE pass" in row["note"]) == (wanted == "exact")
+
+
 def test_surprise_row_trains_with_the_bench_settings(split, monkeypatch):
     surprise = pytest.importorskip("surprise")
     pytest.importorskip("pandas")

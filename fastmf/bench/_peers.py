@@ -411,11 +411,21 @@ class _FastmfContestant:
                 "seconds_per_epoch": self.epoch_seconds,
                 "sgd_seconds_per_epoch": self.sgd_seconds,
             },
-            "note": self.failure
-            or "epoch = shuffle + SGD pass (history_); fit adds the one-off "
-            "setup (train_rmse='online', as the peers score no training set)",
+            "train_rmse": self.params["train_rmse"],
+            "note": self.failure or self._note(),
         }
         return row
+
+    def _note(self):
+        if self.params["train_rmse"] == "online":
+            return (
+                "epoch = shuffle + SGD pass (history_); fit adds the one-off setup "
+                "(train_rmse='online': like the peers, no pass over the training set)"
+            )
+        return (
+            "epoch = shuffle + SGD pass (history_); fit adds the one-off setup and "
+            "a training-RMSE pass after every epoch (train_rmse='exact')"
+        )
 
     def _test_rmse(self):
         tests = self.tests

@@ -27,7 +27,7 @@ from ._layout import (  # noqa: E402, F401
     order_by_block_and_user,
 )
 from ._parse import parse_delimited  # noqa: E402
-from ._predict import error_sum, predict_pairs, squared_error_sum  # noqa: E402
+from ._predict import all_finite, error_sum, predict_pairs, squared_error_sum  # noqa: E402
 from ._prefetch import prefetch_row  # noqa: E402
 from ._probe import gather_rows  # noqa: E402
 from ._random import (  # noqa: E402
@@ -58,6 +58,7 @@ __all__ = [
     "FREEZE_NONE",
     "FREEZE_USERS",
     "adagrad_update",
+    "all_finite",
     "error_sum",
     "gather_rows",
     "move_rows",

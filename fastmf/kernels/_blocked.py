@@ -292,15 +292,21 @@ def _layout_signatures(last):
     ]
 
 
+#: A block whose users' ranks span more than this many times its number of
+#: ratings is sorted by comparisons instead of by counting.
+_SPARSE_RANKS = 4
+
+
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
 def _sort_block_by_user(users, items, values, start, stop, user_rank):
-    """Stable counting sort of ratings ``start:stop`` by the rank of their user.
+    """Stable sort of ratings ``start:stop`` by the rank of their user.
 
-    The counts span only the ranks present in the block (a contiguous range of
-    rows after the blocked method's renumbering), so the work is linear in the
-    block and in that range.
+    A counting sort over the ranks present in the block when they are about as
+    many as the ratings (the blocked method's renumbering makes them a
+    contiguous range of rows), so the work is linear; a merge sort otherwise.
     """
-    if stop - start < 2:
+    n = stop - start
+    if n < 2:
         return
     low = user_rank[users[start]]
     high = low
@@ -308,15 +314,25 @@ def _sort_block_by_user(users, items, values, start, stop, user_rank):
         rank = user_rank[users[t]]
         low = min(low, rank)
         high = max(high, rank)
-    place = np.zeros(high - low + 2, dtype=np.int64)
-    for t in range(start, stop):
-        place[user_rank[users[t]] - low + 1] += 1
-    for r in range(1, place.size):
-        place[r] += place[r - 1]
     u = users[start:stop].copy()
     it = items[start:stop].copy()
     v = values[start:stop].copy()
-    for t in range(stop - start):
+    if high - low >= _SPARSE_RANKS * n:
+        keys = np.empty(n, dtype=np.int64)
+        for t in range(n):
+            keys[t] = user_rank[u[t]]
+        order = np.argsort(keys, kind="mergesort")
+        for t in range(n):
+            users[start + t] = u[order[t]]
+            items[start + t] = it[order[t]]
+            values[start + t] = v[order[t]]
+        return
+    place = np.zeros(high - low + 2, dtype=np.int64)
+    for t in range(n):
+        place[user_rank[u[t]] - low + 1] += 1
+    for r in range(1, place.size):
+        place[r] += place[r - 1]
+    for t in range(n):
         r = user_rank[u[t]] - low
         q = start + place[r]
         place[r] += 1
@@ -331,10 +347,14 @@ def order_blocks_by_user(users, items, values, block_ptr, user_rank):
 
     Grouping a block's ratings by user keeps the user's factor row in the
     fastest cache for all of its ratings in the block, instead of fetching it
-    again for each one. ``user_rank`` (a permutation of ``0..n_users-1``) sets
-    the order of the users; the sort is stable, so ratings of one user keep
-    their relative order. Blocks are sorted in parallel and independently: the
-    result does not depend on the thread count.
+    again for each one. ``user_rank`` (usually a permutation of
+    ``0..n_users-1``; equal ranks are allowed) sets the order of the users; the
+    sort is stable, so ratings of one user, or of equal ranks, keep their
+    relative order. A block whose users' ranks span no more than a few times
+    its number of ratings (a contiguous range of rows, as the blocked method
+    makes them) is sorted by counting, in linear time; others by a merge sort.
+    Blocks are sorted in parallel and independently: the result does not depend
+    on the thread count.
 
     Parameters
     ----------

@@ -114,16 +114,20 @@ def test_order_by_block_refuses_bad_groups_and_indices(rng):
 @pytest.mark.parametrize(
     "n, n_users, n_items, n_blocks",
     [(0, 3, 3, 1), (1, 1, 1, 1), (5000, 50, 40, 3), (20_000, 300, 200, 7),
-     (30_000, 100, 100, 2)],
+     (30_000, 100, 100, 2), (20_000, 600, 700, 255), (3000, 20, 30, 256)],
 )  # fmt: skip
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("contiguous", [True, False])
 def test_order_by_block_and_user_is_a_stable_sort_by_block_then_user(
-    rng, n, n_users, n_items, n_blocks, dtype
+    rng, n, n_users, n_items, n_blocks, dtype, contiguous
 ):  # fmt: skip
     users, items, values = _ratings(rng, n, n_users, n_items, dtype)
-    # Groups are contiguous ranges of rows, as training makes them.
-    user_group = np.arange(n_users) * n_blocks // n_users
-    item_group = np.arange(n_items) * n_blocks // n_items
+    if contiguous:  # groups are ranges of rows, as training makes them
+        user_group = np.arange(n_users) * n_blocks // n_users
+        item_group = np.arange(n_items) * n_blocks // n_items
+    else:
+        user_group = _groups(rng, n_users, n_blocks)
+        item_group = _groups(rng, n_items, n_blocks)
     block = user_group[users] * n_blocks + item_group[items]
     order = np.lexsort((users, block))  # stable: ties keep their order
     block_ptr = np.empty(n_blocks * n_blocks + 1, dtype=np.int64)
@@ -156,3 +160,31 @@ def test_order_by_block_and_user_refuses_bad_groups_and_indices(rng):
         K.order_by_block_and_user(users, items, values, groups[:5], groups, 2, ptr)
     with pytest.raises(ValueError, match="block_ptr"):
         K.order_by_block_and_user(users, items, values, groups, groups, 2, ptr[:4])
+
+
+@pytest.mark.parametrize("ranks", ["rows", "ties", "permutation"])
+def test_order_blocks_by_user_sorts_stably_by_any_rank(rng, ranks):
+    # "rows" and "ties" take the counting sort; a random permutation of many
+    # users spans far more ranks than a block has ratings: the merge sort.
+    n, n_users, n_blocks = 20_000, 100_000, 4
+    users, items, values = _ratings(rng, n, n_users, 200)
+    user_rank = {
+        "rows": np.arange(n_users),
+        "ties": rng.integers(0, 50, n_users),
+        "permutation": rng.permutation(n_users),
+    }[ranks].astype(np.int64)
+    block_ptr = np.linspace(0, n, n_blocks * n_blocks + 1).astype(np.int64)
+    block = np.repeat(np.arange(n_blocks * n_blocks), np.diff(block_ptr))
+    order = np.lexsort((user_rank[users], block))
+    expected = [a[order] for a in (users, items, values)]
+    K.order_blocks_by_user(users, items, values, block_ptr, user_rank)
+    for got, want in zip((users, items, values), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_order_blocks_by_user_refuses_ranks_out_of_range(rng):
+    users, items, values = _ratings(rng, 100, 10, 10)
+    ptr = np.array([0, 50, 100], dtype=np.int64)
+    for bad in (np.arange(10) - 1, np.arange(10) + 1):
+        with pytest.raises(ValueError, match=r"ranks in \[0, n_users\)"):
+            K.order_blocks_by_user(users, items, values, ptr, bad.astype(np.int64))
