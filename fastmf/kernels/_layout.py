@@ -244,6 +244,34 @@ def _bit_length(x):
     return bits
 
 
+@nb.njit(cache=CACHE, nogil=NOGIL)
+def _block_sizes(users, items, values, user_group, item_group, n_blocks, block_ptr):
+    """Check the arguments of a block ordering and fill ``block_ptr`` with the
+    cumulative block sizes; returns the groups as uint8 and the largest size."""
+    check_same_length(users, items, values)
+    n_total = n_blocks * n_blocks
+    if n_blocks < 1 or n_blocks > 256 or block_ptr.size != n_total + 1:
+        raise ValueError(
+            "n_blocks must be 1 to 256 and block_ptr have n_blocks² + 1 entries"
+        )
+    user_group8 = _small_groups(user_group, n_blocks)
+    item_group8 = _small_groups(item_group, n_blocks)
+    counts = np.zeros(n_total, dtype=np.int64)
+    n_users, n_items = user_group.size, item_group.size
+    for j in range(users.size):
+        u = users[j]
+        i = items[j]
+        if u < 0 or u >= n_users or i < 0 or i >= n_items:
+            raise ValueError("a user or item index has no group")
+        counts[user_group[u] * n_blocks + item_group[i]] += 1
+    block_ptr[0] = 0
+    largest = 0
+    for b in range(n_total):
+        block_ptr[b + 1] = block_ptr[b] + counts[b]
+        largest = max(largest, counts[b])
+    return user_group8, item_group8, largest
+
+
 def _order_signatures():
     index = nb.int32[::1]
     group = nb.int64[::1]
@@ -280,27 +308,10 @@ def order_by_block(users, items, values, user_group, item_group, n_blocks, block
     n_blocks : int64, 1 to 256
     block_ptr : int64, shape (n_blocks * n_blocks + 1,), written
     """
-    check_same_length(users, items, values)
-    n_total = n_blocks * n_blocks
-    if n_blocks < 1 or n_blocks > 256 or block_ptr.size != n_total + 1:
-        raise ValueError(
-            "n_blocks must be 1 to 256 and block_ptr have n_blocks² + 1 entries"
-        )
-    user_group8 = _small_groups(user_group, n_blocks)
-    item_group8 = _small_groups(item_group, n_blocks)
-    counts = np.zeros(n_total, dtype=np.int64)
+    user_group8, item_group8, largest = _block_sizes(
+        users, items, values, user_group, item_group, n_blocks, block_ptr
+    )
     n_users, n_items = user_group.size, item_group.size
-    for j in range(users.size):
-        u = users[j]
-        i = items[j]
-        if u < 0 or u >= n_users or i < 0 or i >= n_items:
-            raise ValueError("a user or item index has no group")
-        counts[user_group[u] * n_blocks + item_group[i]] += 1
-    block_ptr[0] = 0
-    largest = 0
-    for b in range(n_total):
-        block_ptr[b + 1] = block_ptr[b] + counts[b]
-        largest = max(largest, counts[b])
     user_bits = _bit_length(max(n_users - 1, 0))
     item_bits = _bit_length(max(n_items - 1, 0))
     rank_bits = _bit_length(max(largest - 1, 0))
@@ -331,30 +342,16 @@ def order_by_block_and_user(
     ----------
     As :func:`order_by_block`.
     """
-    check_same_length(users, items, values)
-    n_total = n_blocks * n_blocks
-    if n_blocks < 1 or n_blocks > 256 or block_ptr.size != n_total + 1:
-        raise ValueError(
-            "n_blocks must be 1 to 256 and block_ptr have n_blocks² + 1 entries"
-        )
-    user_group8 = _small_groups(user_group, n_blocks)
-    item_group8 = _small_groups(item_group, n_blocks)
-    n_users, n_items = user_group.size, item_group.size
+    user_group8, item_group8, _ = _block_sizes(
+        users, items, values, user_group, item_group, n_blocks, block_ptr
+    )
+    n_users = user_group.size
     n = users.size
-    by_user = np.zeros(n_users + 1, dtype=np.int64)
-    counts = np.zeros(n_total, dtype=np.int64)
+    by_user = np.zeros(n_users + 1, dtype=np.int64)  # where each user's run starts
     for j in range(n):
-        u = users[j]
-        i = items[j]
-        if u < 0 or u >= n_users or i < 0 or i >= n_items:
-            raise ValueError("a user or item index has no group")
-        by_user[u + 1] += 1
-        counts[np.int64(user_group8[u]) * n_blocks + item_group8[i]] += 1
+        by_user[users[j] + 1] += 1
     for u in range(n_users):
         by_user[u + 1] += by_user[u]
-    block_ptr[0] = 0
-    for b in range(n_total):
-        block_ptr[b + 1] = block_ptr[b] + counts[b]
     u_copy = np.empty(n, dtype=users.dtype)
     i_copy = np.empty(n, dtype=items.dtype)
     v_copy = np.empty(n, dtype=values.dtype)
@@ -362,7 +359,7 @@ def order_by_block_and_user(
         q = by_user[users[j]]
         by_user[users[j]] = q + 1
         u_copy[q], i_copy[q], v_copy[q] = users[j], items[j], values[j]
-    cursor = block_ptr[:n_total].copy()
+    cursor = block_ptr[:-1].copy()
     for j in range(n):  # by block, back into the arrays: users stay in order
         u = u_copy[j]
         b = np.int64(user_group8[u]) * n_blocks + item_group8[i_copy[j]]

@@ -99,16 +99,17 @@ def test_order_by_block_with_a_rank_array_gives_the_same_order(rng):
         np.testing.assert_array_equal(got, want)
 
 
-def test_order_by_block_refuses_bad_groups_and_indices(rng):
+@pytest.mark.parametrize("order", [K.order_by_block, K.order_by_block_and_user])
+def test_block_orders_refuse_bad_groups_and_indices(rng, order):
     users, items, values = _ratings(rng, 100, 10, 10)
     groups = np.zeros(10, dtype=np.int64)
     ptr = np.empty(5, dtype=np.int64)
     with pytest.raises(ValueError, match="groups"):
-        K.order_by_block(users, items, values, groups + 2, groups, 2, ptr)
+        order(users, items, values, groups + 2, groups, 2, ptr)
     with pytest.raises(ValueError, match="no group"):
-        K.order_by_block(users, items, values, groups[:5], groups, 2, ptr)
+        order(users, items, values, groups[:5], groups, 2, ptr)
     with pytest.raises(ValueError, match="block_ptr"):
-        K.order_by_block(users, items, values, groups, groups, 2, ptr[:4])
+        order(users, items, values, groups, groups, 2, ptr[:4])
 
 
 @pytest.mark.parametrize(
@@ -148,18 +149,6 @@ def test_order_by_block_and_user_is_a_stable_sort_by_block_then_user(
     counts = np.bincount(block, minlength=n_blocks * n_blocks)
     np.testing.assert_array_equal(block_ptr, np.r_[0, np.cumsum(counts)])
     np.testing.assert_array_equal(in_place_ptr, block_ptr)
-
-
-def test_order_by_block_and_user_refuses_bad_groups_and_indices(rng):
-    users, items, values = _ratings(rng, 100, 10, 10)
-    groups = np.zeros(10, dtype=np.int64)
-    ptr = np.empty(5, dtype=np.int64)
-    with pytest.raises(ValueError, match="groups"):
-        K.order_by_block_and_user(users, items, values, groups + 2, groups, 2, ptr)
-    with pytest.raises(ValueError, match="no group"):
-        K.order_by_block_and_user(users, items, values, groups[:5], groups, 2, ptr)
-    with pytest.raises(ValueError, match="block_ptr"):
-        K.order_by_block_and_user(users, items, values, groups, groups, 2, ptr[:4])
 
 
 @pytest.mark.parametrize("ranks", ["rows", "ties", "permutation"])
