@@ -46,7 +46,7 @@ if not CACHE:
     warnings.warn(
         "fastmf: Numba has no writable folder for its on-disk cache (read-only "
         "install, no usable home folder, NUMBA_CACHE_DIR unset); the kernels are "
-        "compiled in memory at every import, which takes 10-20 s. Set "
+        "compiled in memory at every import, which takes about a minute. Set "
         "NUMBA_CACHE_DIR to a writable folder to keep them.",
         RuntimeWarning,
         stacklevel=2,

@@ -7,48 +7,81 @@ so a call with the wrong dtype fails loudly instead of silently compiling a slow
 variant.
 """
 
+import contextlib as _contextlib
+import logging as _logging
+import threading as _threading
 import time as _time
+
+from .._config import CACHE as _CACHE
+
+#: Seconds the import may take before it says that it is compiling: loading
+#: every kernel from the cache takes well under one.
+_COMPILE_NOTICE_SECONDS = 3.0
+
+
+@_contextlib.contextmanager
+def _notice_if_slow(seconds, message):
+    """Log ``message`` (a warning of the "fastmf" logger) if the block is still
+    running after ``seconds``: the first import compiles for about a minute,
+    and a command that prints nothing meanwhile looks hung."""
+    timer = _threading.Timer(seconds, _logging.getLogger("fastmf").warning, [message])
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
 
 _started = _time.perf_counter()
 
-from ._blocked import (  # noqa: E402
-    move_rows,
-    order_blocks_by_user,
-    renumber,
-    sgd_epoch_blocked,
-    sgd_epoch_blocked_adagrad,
-    window_order,
-)
-from ._layout import (  # noqa: E402, F401
-    count_repeated_pairs,
-    count_rows,
-    group_by_row,
-    order_by_block,
-    order_by_block_and_user,
-)
-from ._parse import parse_delimited  # noqa: E402
-from ._predict import all_finite, error_sum, predict_pairs, squared_error_sum  # noqa: E402
-from ._prefetch import prefetch_row  # noqa: E402
-from ._probe import gather_rows  # noqa: E402
-from ._random import (  # noqa: E402
-    random_below,
-    shuffle_inplace,
-    shuffle_ratings,
-    shuffle_ratings_chunks,
-    splitmix64_next,
-)
-from ._sgd import (  # noqa: E402
-    FREEZE_ITEMS,
-    FREEZE_NONE,
-    FREEZE_USERS,
-    adagrad_update,
-    sgd_epoch,
-    sgd_epoch_adagrad,
-    sgd_epoch_hogwild,
-    sgd_epoch_hogwild_adagrad,
-    sgd_update,
-)
-from ._topn import recommend_top_n, similar_top_n  # noqa: E402
+with _notice_if_slow(
+    _COMPILE_NOTICE_SECONDS,
+    "fastmf: compiling its kernels for this machine (about a minute; "
+    + (
+        "once: later imports load them from Numba's on-disk cache)"
+        if _CACHE
+        else "at every import, as there is no writable cache folder)"
+    ),
+):
+    from ._blocked import (
+        move_rows,
+        order_blocks_by_user,
+        renumber,
+        sgd_epoch_blocked,
+        sgd_epoch_blocked_adagrad,
+        window_order,
+    )
+    from ._layout import (  # noqa: F401
+        count_repeated_pairs,
+        count_rows,
+        group_by_row,
+        order_by_block,
+        order_by_block_and_user,
+    )
+    from ._parse import parse_delimited
+    from ._predict import all_finite, error_sum, predict_pairs, squared_error_sum
+    from ._prefetch import prefetch_row
+    from ._probe import gather_rows
+    from ._random import (
+        random_below,
+        shuffle_inplace,
+        shuffle_ratings,
+        shuffle_ratings_chunks,
+        splitmix64_next,
+    )
+    from ._sgd import (
+        FREEZE_ITEMS,
+        FREEZE_NONE,
+        FREEZE_USERS,
+        adagrad_update,
+        sgd_epoch,
+        sgd_epoch_adagrad,
+        sgd_epoch_hogwild,
+        sgd_epoch_hogwild_adagrad,
+        sgd_update,
+    )
+    from ._topn import recommend_top_n, similar_top_n
 
 #: Seconds it took to compile (or load from the on-disk cache) every kernel.
 LOAD_SECONDS = _time.perf_counter() - _started
