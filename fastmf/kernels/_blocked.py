@@ -57,15 +57,24 @@ def check_blocks(users, block_ptr, n_blocks):
 
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
+def _is_permutation(x):
+    """Whether ``x`` holds every integer of ``0..x.size-1`` exactly once."""
+    n = x.size
+    seen = np.zeros(n, dtype=np.bool_)
+    for j in range(n):
+        value = x[j]
+        if value < 0 or value >= n or seen[value]:
+            return False
+        seen[value] = True
+    return True
+
+
+@nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
 def check_diagonals(diagonals, n_blocks):
     if diagonals.size != n_blocks:
         raise ValueError("diagonals must hold one entry per diagonal")
-    seen = np.zeros(n_blocks, dtype=np.bool_)
-    for d in range(n_blocks):
-        shift = diagonals[d]
-        if shift < 0 or shift >= n_blocks or seen[shift]:
-            raise ValueError("diagonals must be a permutation of 0..n_blocks-1")
-        seen[shift] = True
+    if not _is_permutation(diagonals):
+        raise ValueError("diagonals must be a permutation of 0..n_blocks-1")
 
 
 def _blocked_signatures(sums=False):
@@ -418,12 +427,8 @@ def move_rows(M, new):
     n = M.shape[0]
     if new.size != n:
         raise ValueError("new must have one entry per row of M")
-    seen = np.zeros(n, dtype=np.bool_)
-    for r in range(n):
-        target = new[r]
-        if target < 0 or target >= n or seen[target]:
-            raise ValueError("new must be a permutation of the row numbers")
-        seen[target] = True
+    if not _is_permutation(new):
+        raise ValueError("new must be a permutation of the row numbers")
     moved = np.zeros(n, dtype=np.bool_)
     carry = np.empty(M.shape[1], dtype=M.dtype)
     spare = np.empty(M.shape[1], dtype=M.dtype)
