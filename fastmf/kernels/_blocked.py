@@ -29,7 +29,7 @@ window's) place, so nothing moves in memory and nothing depends on threads:
 import numba as nb
 import numpy as np
 
-from .._config import CACHE, FASTMATH, NOGIL, PREFETCH_DISTANCE
+from .._config import CACHE, ERROR_MODEL, FASTMATH, NOGIL, PREFETCH_DISTANCE
 from ._checks import check_model, check_same_length
 from ._prefetch import prefetch_row
 from ._sgd import _pass, _rates, adagrad_update, check_sums, no_sums, sgd_update
@@ -127,7 +127,7 @@ def _window_index(j, a, mask, offset, size):
     return x - size * (x >= size)
 
 
-@nb.njit(fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
+@nb.njit(fastmath=FASTMATH, error_model=ERROR_MODEL, cache=CACHE, nogil=NOGIL)
 def _block_pass(users, items, values, start, stop, window, seed, block, mu, P, Q,
                 bu, bi, Gu, Gi, reg, rates, prefetch):  # fmt: skip
     """One block, window by window (see the module docstring); returns the sum of
