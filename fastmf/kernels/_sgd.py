@@ -59,8 +59,8 @@ from ._prefetch import prefetch_row
 # reference-count updates (atomic operations) inside the hot loop, which measured
 # five times slower at small k. A rate of 0 switches an update off.
 @nb.njit(inline="always", fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
-def sgd_update(user, item, r, mu, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
-    """Apply one SGD step for the rating ``r`` of user ``user`` on item ``item``.
+def sgd_update(u, i, r, mu, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
+    """Apply one SGD step for the rating ``r`` of user ``u`` on item ``i``.
 
     ``lr_u`` and ``lr_i`` are the learning rates of ``p_u`` and ``q_i``, ``lr_bu``
     and ``lr_bi`` those of the biases: all ``lr`` for ordinary training, 0 for a
@@ -72,7 +72,6 @@ def sgd_update(user, item, r, mu, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
     of three (about 10 % faster at k = 100; rounding differs in the last bit). A
     rate of 0 leaves a value exactly as it was.
     """
-    u, i = _unsigned(user), _unsigned(item)
     k = P.shape[1]
     dot = P.dtype.type(0)
     for f in range(k):
@@ -80,16 +79,6 @@ def sgd_update(user, item, r, mu, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
     e = r - (mu + bu[u] + bi[i] + dot)
     _step(u, i, e, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi)
     return e
-
-
-@nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
-def _unsigned(index):
-    """``index`` as an unsigned integer. Numba adds a negative-index correction to
-    every access through a signed index (a compare and a conditional move per
-    array); an unsigned one skips it. Indices are in range by contract (see
-    ``docs/kernels.md``). 1.2x faster at k = 128 on MovieLens, 3-5 % at k = 32
-    and 100."""
-    return np.uint64(index)
 
 
 @nb.njit(inline="always", fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
@@ -113,7 +102,7 @@ def _step(u, i, e, P, Q, bu, bi, reg, lr_u, lr_i, lr_bu, lr_bi):
 
 @nb.njit(inline="always", fastmath=FASTMATH, cache=CACHE, nogil=NOGIL)
 def adagrad_update(
-    user, item, r, mu, P, Q, bu, bi, Gu, Gi, reg, lr_u, lr_i, lr_bu, lr_bi, on_u, on_i
+    u, i, r, mu, P, Q, bu, bi, Gu, Gi, reg, lr_u, lr_i, lr_bu, lr_bi, on_u, on_i
 ):  # fmt: skip
     """Apply one SGD step with per-row AdaGrad rates; return the error ``e``.
 
@@ -130,7 +119,6 @@ def adagrad_update(
     loop that computes ``d``. The update loop is then the two-operation form of
     :func:`sgd_update`, which made the AdaGrad epoch about 1.5 times faster.
     """
-    u, i = _unsigned(user), _unsigned(item)
     k = P.shape[1]
     zero = P.dtype.type(0)
     dot = zero
@@ -261,9 +249,18 @@ def _pass(
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
 def check_sums(P, Q, Gu, Gi):
-    """AdaGrad sums: one per row of ``P`` and of ``Q``."""
+    """AdaGrad sums: one per row of ``P`` and of ``Q``, none zero or negative.
+
+    The positivity check reads every sum once per epoch (a row count, small next
+    to the ratings) and stands in for the division-by-zero test that the AdaGrad
+    passes leave out (see ``ERROR_MODEL`` in ``fastmf._config``).
+    """
     if Gu.size != P.shape[0] or Gi.size != Q.shape[0]:
         raise ValueError("Gu and Gi need one entry per row of P and of Q")
+    for G in (Gu, Gi):
+        for g in G:
+            if g <= 0:
+                raise ValueError("AdaGrad sums Gu and Gi must be > 0 (start them at 1)")
 
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)

@@ -91,6 +91,23 @@ def test_sums_of_the_wrong_length_are_refused():
                np.zeros(3), np.ones(3), np.ones(3), 0.1, 0.1)  # fmt: skip
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("bad", [0.0, -1.0])
+@pytest.mark.parametrize("side", ["Gu", "Gi"])
+def test_a_sum_that_is_not_positive_is_refused(kernel, bad, side):
+    # 1 / sqrt(G) would be infinite or NaN: a clear error instead of a NaN model.
+    P, Q = np.full((2, 2), 0.1), np.full((3, 2), 0.1)
+    sums = {"Gu": np.ones(2), "Gi": np.ones(3)}
+    sums[side][1] = bad
+    users = np.array([0, 1], dtype=np.int32)
+    items = np.array([2, 1], dtype=np.int32)
+    before = P.copy()
+    with pytest.raises(ValueError, match="must be > 0"):
+        _epoch(kernel, users, items, np.array([4.0, 3.0]), 3.5, P, Q, np.zeros(2),
+               np.zeros(3), sums["Gu"], sums["Gi"], 0.1, 0.1)  # fmt: skip
+    np.testing.assert_array_equal(P, before)  # refused before any step
+
+
 @pytest.mark.parametrize("biased", [True, False])
 def test_serial_float64_adagrad_matches_reference_to_1e9(biased):
     ratings = synthetic_ratings(300, 200, 5000, random_state=3)
