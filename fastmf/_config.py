@@ -22,9 +22,9 @@ FASTMATH = {"arcp", "contract", "afn", "reassoc"}
 # the loop: the AdaGrad epoch ran 4-6x slower than plain SGD on MovieLens 100K
 # (k = 32: 9.1 against 1.5 ms). ``G`` starts at 1 and only grows, and the kernels
 # refuse a sum that is not positive, so the division cannot meet a zero; a NaN
-# still reaches the divergence check. In float32 LLVM
-# then computes ``1 / sqrt(G)`` from a reciprocal-square-root estimate and a Newton
-# step (allowed by ``afn``/``arcp``), which moves results in the last bits.
+# still reaches the divergence check. In float32 LLVM then computes ``1 / sqrt(G)``
+# from a reciprocal-square-root estimate and a Newton step (allowed by ``afn`` and
+# ``arcp``), which moves results in the last bits.
 ERROR_MODEL = "numpy"
 
 
