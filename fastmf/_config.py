@@ -21,10 +21,11 @@ FASTMATH = {"arcp", "contract", "afn", "reassoc"}
 # rating, and the raise path keeps reference-count calls and a ``vzeroupper`` in
 # the loop: the AdaGrad epoch ran 4-6x slower than plain SGD on MovieLens 100K
 # (k = 32: 9.1 against 1.5 ms). ``G`` starts at 1 and only grows, and the kernels
-# refuse a sum that is not positive, so the division cannot meet a zero; a NaN
-# still reaches the divergence check. In float32 LLVM then computes ``1 / sqrt(G)``
-# from a reciprocal-square-root estimate and a Newton step (allowed by ``afn`` and
-# ``arcp``), which moves results in the last bits.
+# refuse a sum that is not finite and at least 1, so the division cannot meet a
+# zero. In float32 LLVM then computes ``1 / sqrt(G)`` from a reciprocal-square-root
+# estimate and a Newton step (allowed by ``afn`` and ``arcp``), which moves results
+# in the last bits (and would give NaN for an infinite or subnormal ``G``, which
+# the check refuses).
 ERROR_MODEL = "numpy"
 
 

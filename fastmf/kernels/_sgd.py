@@ -249,18 +249,23 @@ def _pass(
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)
 def check_sums(P, Q, Gu, Gi):
-    """AdaGrad sums: one per row of ``P`` and of ``Q``, none zero or negative.
+    """AdaGrad sums: one per row of ``P`` and of ``Q``, each finite and >= 1.
 
-    The positivity check reads every sum once per epoch (a row count, small next
-    to the ratings) and stands in for the division-by-zero test that the AdaGrad
-    passes leave out (see ``ERROR_MODEL`` in ``fastmf._config``).
+    Training starts the sums at 1 and only adds to them, and a saved model's
+    sums must meet the same rule. Checking it reads every sum once per epoch (a
+    row count, small next to the ratings) and stands in for the division-by-zero
+    test that the AdaGrad passes leave out (see ``ERROR_MODEL`` in
+    ``fastmf._config``): with a sum of 0, NaN, infinity or a subnormal number,
+    ``1 / sqrt(G)`` would turn the rows into NaN or infinity.
     """
     if Gu.size != P.shape[0] or Gi.size != Q.shape[0]:
         raise ValueError("Gu and Gi need one entry per row of P and of Q")
     for G in (Gu, Gi):
         for g in G:
-            if g <= 0:
-                raise ValueError("AdaGrad sums Gu and Gi must be > 0 (start them at 1)")
+            if not (g >= 1 and g < np.inf):  # NaN fails both comparisons
+                raise ValueError(
+                    "AdaGrad sums Gu and Gi must be finite and >= 1 (start them at 1)"
+                )
 
 
 @nb.njit(inline="always", cache=CACHE, nogil=NOGIL)

@@ -92,20 +92,40 @@ def test_sums_of_the_wrong_length_are_refused():
 
 
 @pytest.mark.parametrize("kernel", KERNELS)
-@pytest.mark.parametrize("bad", [0.0, -1.0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [0.0, -0.0, -1.0, 0.5, 1e-45, np.nan, np.inf])
 @pytest.mark.parametrize("side", ["Gu", "Gi"])
-def test_a_sum_that_is_not_positive_is_refused(kernel, bad, side):
-    # 1 / sqrt(G) would be infinite or NaN: a clear error instead of a NaN model.
-    P, Q = np.full((2, 2), 0.1), np.full((3, 2), 0.1)
-    sums = {"Gu": np.ones(2), "Gi": np.ones(3)}
+def test_a_sum_that_is_not_finite_and_at_least_1_is_refused(kernel, dtype, bad, side):
+    # 1 / sqrt(G) would be infinite or NaN (in float32 an infinite or subnormal G
+    # gives NaN too): a clear error instead of a NaN model. Saved models follow
+    # the same rule, and training never takes a sum below 1.
+    P, Q = np.full((2, 2), 0.1, dtype), np.full((3, 2), 0.1, dtype)
+    sums = {"Gu": np.ones(2, dtype), "Gi": np.ones(3, dtype)}
     sums[side][1] = bad
     users = np.array([0, 1], dtype=np.int32)
     items = np.array([2, 1], dtype=np.int32)
-    before = P.copy()
-    with pytest.raises(ValueError, match="must be > 0"):
-        _epoch(kernel, users, items, np.array([4.0, 3.0]), 3.5, P, Q, np.zeros(2),
-               np.zeros(3), sums["Gu"], sums["Gi"], 0.1, 0.1)  # fmt: skip
-    np.testing.assert_array_equal(P, before)  # refused before any step
+    before = [a.copy() for a in (P, Q, sums["Gu"], sums["Gi"])]
+    with pytest.raises(ValueError, match="finite and >= 1"):
+        _epoch(kernel, users, items, np.array([4.0, 3.0]), 3.5, P, Q,
+               np.zeros(2, dtype), np.zeros(3, dtype), sums["Gu"], sums["Gi"],
+               0.1, 0.1)  # fmt: skip
+    after = (P, Q, sums["Gu"], sums["Gi"])
+    for old, new in zip(before, after, strict=True):  # refused before any step
+        np.testing.assert_array_equal(old, new)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_sums_of_exactly_1_and_large_finite_sums_are_accepted(kernel):
+    P, Q = np.full((2, 2), 0.1, np.float32), np.full((3, 2), 0.1, np.float32)
+    Gu = np.array([1.0, 3e38], dtype=np.float32)  # near float32's largest
+    Gi = np.ones(3, dtype=np.float32)
+    users = np.array([0, 1], dtype=np.int32)
+    items = np.array([2, 1], dtype=np.int32)
+    bu, bi = np.zeros(2, np.float32), np.zeros(3, np.float32)
+    _epoch(kernel, users, items, np.array([4.0, 3.0]), 3.5, P, Q, bu, bi, Gu, Gi,
+           0.1, 0.1)  # fmt: skip
+    assert np.isfinite(P).all() and np.isfinite(Q).all()
+    assert not np.array_equal(P[0], [0.1, 0.1])  # the row with G = 1 moved
 
 
 @pytest.mark.parametrize("biased", [True, False])
