@@ -447,11 +447,11 @@ def _blocked_layout(state, arrays, params):
     user_group = np.arange(n_users, dtype=np.int64) * n_blocks // n_users
     item_group = np.arange(n_items, dtype=np.int64) * n_blocks // n_items
     block_ptr = np.empty(n_blocks * n_blocks + 1, dtype=np.int64)
-    layout = (users, items, values, user_group, item_group, n_blocks, block_ptr)
+    ordering = (users, items, values, user_group, item_group, n_blocks, block_ptr)
     if users.size <= SMALL_LAYOUT_RATINGS:
-        kernels.order_by_block_and_user(*layout)
+        kernels.order_by_block_and_user(*ordering)
     else:
-        kernels.order_by_block(*layout)
+        kernels.order_by_block(*ordering)
         # After the renumbering, a block's users are a contiguous range of rows,
         # read front to back.
         user_rank = np.arange(n_users, dtype=np.int64)
